@@ -1,0 +1,210 @@
+// The connection actor's state machine: connecting (rtm.connect) -> opening
+// (socket) -> connected (hello) -> gone (exit; the supervisor decides).
+#include "actors/connection.hpp"
+
+#include <atomic>
+#include <optional>
+
+#include "slackrtm/error.hpp"
+#include "src/client_state.hpp"
+
+namespace slackrtm {
+
+namespace {
+
+std::atomic<std::uint64_t> session_counter{0};
+
+// Host part of a socket URL, for logs: the full URL carries a one-time
+// ticket that has no business in log files.
+std::string host_of(const std::string& url) {
+  auto start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  auto end = url.find_first_of("/?", start);
+  return url.substr(start, end == std::string::npos ? end : end - start);
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
+                         connection_config cfg) {
+  auto shared = cfg.shared;
+  auto log = shared->log;
+  shared->state = connection_state::connecting;
+  self->state.session_id = ++session_counter;
+  // Every way out goes through here, while the state is still alive.
+  auto shutdown = [self, shared](caf::error reason) {
+    auto& st = self->state;
+    if (st.session) {
+      st.session->close();
+      st.session = nullptr;
+    }
+    // Replies to frames of this socket can no longer arrive here.
+    for (auto& [frame, request] : st.awaiting_reply)
+      shared->acks.fail(request, "connection lost before Slack's reply");
+    st.awaiting_reply.clear();
+    if (shared->state != connection_state::closed)
+      shared->state = connection_state::connecting;
+    self->quit(std::move(reason));
+  };
+  self->set_exit_handler(
+      [shutdown](caf::exit_msg& msg) { shutdown(std::move(msg.reason)); });
+  cfg.rtm_connect(caf::actor_cast<caf::actor>(self));
+  // Sends a frame with a fresh id; returns the id.
+  auto send_frame = [self](nlohmann::json& frame) {
+    auto id = self->state.next_frame_id++;
+    frame["id"] = id;
+    self->state.session->send(frame.dump());
+    return id;
+  };
+  auto drop_malformed = [shared, log](const char* why, std::size_t size) {
+    ++shared->malformed_frames;
+    log->warning("dropped a malformed frame (", why, ", ", size, " bytes)");
+  };
+  auto on_event = [=](nlohmann::json frame, std::size_t size) {
+    auto type_field = frame.find("type");
+    if (type_field == frame.end() || !type_field->is_string()) {
+      auto reply_to = frame.find("reply_to");
+      if (reply_to != frame.end() && reply_to->is_number_unsigned()) {
+        auto i =
+            self->state.awaiting_reply.find(reply_to->get<std::uint64_t>());
+        if (i != self->state.awaiting_reply.end()) {
+          shared->acks.resolve(i->second, std::move(frame));
+          self->state.awaiting_reply.erase(i);
+        } else {
+          log->debug("reply to unknown frame ", reply_to->dump());
+        }
+        return;
+      }
+      return drop_malformed("no type", size);
+    }
+    const auto& type = type_field->get_ref<const std::string&>();
+    std::optional<caf::error> exit_after;
+    if (type == "hello") {
+      if (!self->state.connected) {
+        self->state.connected = true;
+        shared->state = connection_state::connected;
+        ++shared->connections;
+        log->info("connected");
+        if (cfg.supervisor)
+          self->send(cfg.supervisor, hello_atom::value);
+        self->delayed_send(self, cfg.ping_interval, ping_atom::value);
+      }
+    } else if (type == "pong") {
+      auto reply_to = frame.find("reply_to");
+      if (reply_to != frame.end() && reply_to->is_number_unsigned()) {
+        auto i = self->state.pings.find(reply_to->get<std::uint64_t>());
+        if (i != self->state.pings.end()) {
+          auto rtt = std::chrono::steady_clock::now() - i->second;
+          log->debug("pong after ",
+                     std::chrono::duration_cast<std::chrono::microseconds>(rtt)
+                         .count(),
+                     " us");
+          self->state.pings.erase(i);
+        }
+      }
+    } else if (type == "goodbye") {
+      log->info("server said goodbye; reconnecting");
+      exit_after = make_error(conn_errc::reconnect, "goodbye");
+    } else if (type == "team_migration_started") {
+      log->info("team migration started; reconnecting");
+      exit_after = make_error(conn_errc::reconnect, "team migration");
+    } else if (type == "error") {
+      auto err = frame.find("error");
+      std::string msg = "unknown";
+      if (err != frame.end() && err->is_object()) {
+        if (auto m = err->find("msg"); m != err->end() && m->is_string())
+          msg = m->get<std::string>();
+        if (auto c = err->find("code"); c != err->end() && c->is_number())
+          msg = "code " + c->dump() + ": " + msg;
+      }
+      log->warning("server error event (", msg, ")");
+      if (!self->state.connected)
+        exit_after = make_error(conn_errc::reconnect, "error event " + msg);
+    }
+    ++shared->events;
+    self->send(cfg.dispatcher, rtm_event{shared_event{std::move(frame)}});
+    if (exit_after)
+      shutdown(std::move(*exit_after));
+  };
+  return {
+      [=](rtm_connect_result& res) {
+        if (!res.ok) {
+          auto fatal = is_fatal_error_code(res.error);
+          log->log(fatal ? log_level::error : log_level::warning,
+                   "rtm.connect failed: ", res.error);
+          shutdown(make_error(fatal ? conn_errc::fatal : conn_errc::transient,
+                              "rtm.connect failed: " + res.error,
+                              res.retry_after));
+          return;
+        }
+        shared->set_identity(
+            nlohmann::json::parse(res.identity, nullptr, false));
+        log->info("opening socket to ", host_of(res.url));
+        self->state.session = cfg.transport->open(
+            res.url, caf::actor_cast<caf::actor>(self), self->state.session_id);
+      },
+      [=](ws_opened& msg) {
+        if (msg.session == self->state.session_id)
+          log->debug("socket open, waiting for hello");
+      },
+      [=](ws_text& msg) {
+        if (msg.session != self->state.session_id)
+          return;
+        auto frame = nlohmann::json::parse(msg.text, nullptr, false);
+        if (frame.is_discarded())
+          return drop_malformed("not JSON", msg.text.size());
+        if (!frame.is_object())
+          return drop_malformed("not a JSON object", msg.text.size());
+        on_event(std::move(frame), msg.text.size());
+      },
+      [=](ws_binary& msg) {
+        if (msg.session == self->state.session_id)
+          drop_malformed("binary", msg.size);
+      },
+      [=](ws_closed& msg) {
+        if (msg.session != self->state.session_id)
+          return;
+        self->state.session = nullptr;
+        self->state.connected = false;
+        log->warning("socket lost: ", msg.reason);
+        shutdown(
+            make_error(conn_errc::transient, "socket lost: " + msg.reason));
+      },
+      [=](ping_atom) {
+        if (!self->state.connected)
+          return;
+        nlohmann::json ping{{"type", "ping"}, {"time", now_ms()}};
+        auto id = send_frame(ping);
+        self->state.pings.emplace(id, std::chrono::steady_clock::now());
+        // Pings are answered or the socket dies; forget the unanswered ones.
+        if (self->state.pings.size() > 16)
+          self->state.pings.erase(self->state.pings.begin());
+        self->delayed_send(self, cfg.ping_interval, ping_atom::value);
+      },
+      [=](outgoing_frame& out) {
+        if (!self->state.connected) {
+          shared->acks.fail(out.request, "not connected");
+          return;
+        }
+        auto frame = nlohmann::json::parse(out.frame, nullptr, false);
+        if (!frame.is_object()) {
+          shared->acks.fail(out.request, "a frame must be a JSON object");
+          return;
+        }
+        auto id = send_frame(frame);
+        self->state.awaiting_reply.emplace(id, out.request);
+      },
+      [=](caf::close_atom) {
+        shared->state = connection_state::closed;
+        shutdown(make_error(conn_errc::closed, "closed on request"));
+      },
+  };
+}
+
+} // namespace slackrtm

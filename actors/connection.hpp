@@ -1,0 +1,60 @@
+// The connection actor: rtm.connect, the socket, hello, pings, and turning
+// frames into events for the dispatcher. One actor per socket; the
+// supervisor spawns a new one after each loss.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "transport/ws_transport.hpp"
+
+namespace slackrtm {
+
+struct client_state;
+
+/// What a connection actor needs from the outside.
+struct connection_config {
+  /// Where events go.
+  caf::actor dispatcher;
+  /// Told `hello_atom` once the server said hello (may be null).
+  caf::actor supervisor;
+  /// Opens sockets; tests pass a fake.
+  std::shared_ptr<ws_transport> transport;
+  /// Starts an rtm.connect call that ends with an `rtm_connect_result` sent
+  /// to the given actor; must not block.
+  std::function<void(caf::actor)> rtm_connect;
+  /// Time between two pings once connected.
+  std::chrono::milliseconds ping_interval{5000};
+  /// Counters, state, logger and pending sends shared with the client.
+  std::shared_ptr<client_state> shared;
+};
+
+/// State of one connection actor.
+struct connection_actor_state {
+  /// Session id of the current socket (messages of older ones are ignored).
+  std::uint64_t session_id = 0;
+  std::shared_ptr<ws_session> session;
+  /// True between `hello` and the end of the socket.
+  bool connected = false;
+  /// Next `id` of a client frame on this socket.
+  std::uint64_t next_frame_id = 1;
+  /// Frame id -> request number of sends awaiting `reply_to`.
+  std::unordered_map<std::uint64_t, std::uint64_t> awaiting_reply;
+  /// Frame id -> send time of pings awaiting their pong.
+  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point>
+      pings;
+  static inline const char* name = "slackrtm.connection";
+};
+
+/// Spawns with `self->spawn(connection, cfg)`.
+caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
+                         connection_config cfg);
+
+} // namespace slackrtm

@@ -1,0 +1,107 @@
+// Routing: type -> handler groups -> worker by conversation.
+#include "actors/dispatcher.hpp"
+
+#include <algorithm>
+#include <functional>
+
+namespace slackrtm {
+
+namespace {
+
+std::uint64_t hash_of(const nlohmann::json& value) {
+  if (!value.is_string())
+    return 0;
+  auto h = std::hash<std::string_view>{}(value.get_ref<const std::string&>());
+  return static_cast<std::uint64_t>(h) | 1; // never 0, which means "none"
+}
+
+const nlohmann::json* member(const nlohmann::json& obj, const char* name) {
+  auto i = obj.find(name);
+  return i == obj.end() ? nullptr : &*i;
+}
+
+// Picks the worker for `key` and sends it the job.
+void route(caf::stateful_actor<dispatcher_state>* self, std::uint32_t gid,
+           const shared_event& event, std::uint64_t key) {
+  auto& group = self->state.groups[gid];
+  std::uint32_t worker;
+  auto bound = key != 0 ? group.bound.find(key) : group.bound.end();
+  if (bound != group.bound.end()) {
+    worker = bound->second.first;
+    ++bound->second.second;
+  } else {
+    auto least = std::min_element(group.load.begin(), group.load.end());
+    worker = static_cast<std::uint32_t>(least - group.load.begin());
+    if (key != 0)
+      group.bound.emplace(key, std::make_pair(worker, 1u));
+  }
+  ++group.load[worker];
+  self->send(group.workers[worker], handler_job{event, gid, worker, key});
+}
+
+} // namespace
+
+std::uint64_t conversation_key(const nlohmann::json& event) {
+  if (auto channel = member(event, "channel")) {
+    if (channel->is_string())
+      return hash_of(*channel);
+    if (channel->is_object())
+      if (auto id = member(*channel, "id"))
+        return hash_of(*id);
+  }
+  if (auto item = member(event, "item"); item && item->is_object())
+    if (auto channel = member(*item, "channel"))
+      return hash_of(*channel);
+  if (auto user = member(event, "user"))
+    return hash_of(*user);
+  return 0;
+}
+
+caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
+                         std::vector<handler_group> groups) {
+  for (auto& g : groups) {
+    auto gid = static_cast<std::uint32_t>(self->state.groups.size());
+    group_routing routing;
+    routing.load.resize(g.workers.size(), 0);
+    routing.workers = std::move(g.workers);
+    self->state.groups.emplace_back(std::move(routing));
+    if (g.type == "*")
+      self->state.wildcard.push_back(gid);
+    else
+      self->state.by_type[g.type].push_back(gid);
+  }
+  return {
+      [=](rtm_event& msg) {
+        auto& st = self->state;
+        const std::vector<std::uint32_t>* typed = nullptr;
+        if (auto i = st.by_type.find(msg.event.type()); i != st.by_type.end())
+          typed = &i->second;
+        if (!typed && st.wildcard.empty()) {
+          ++st.unhandled;
+          return;
+        }
+        auto key = conversation_key(msg.event.body());
+        if (typed)
+          for (auto gid : *typed)
+            route(self, gid, msg.event, key);
+        for (auto gid : st.wildcard)
+          route(self, gid, msg.event, key);
+      },
+      [=](job_done& msg) {
+        auto& st = self->state;
+        if (msg.group >= st.groups.size())
+          return;
+        auto& group = st.groups[msg.group];
+        if (msg.worker < group.load.size() && group.load[msg.worker] > 0)
+          --group.load[msg.worker];
+        if (msg.key == 0)
+          return;
+        if (auto i = group.bound.find(msg.key); i != group.bound.end())
+          if (--i->second.second == 0)
+            group.bound.erase(i);
+      },
+      [=](caf::get_atom) { return self->state.unhandled; },
+  };
+}
+
+} // namespace slackrtm

@@ -1,0 +1,34 @@
+// A handler worker actor: runs the user's callback for each job it gets,
+// in the order the jobs arrive, and tells the dispatcher when one is done.
+// Spawned detached (a thread of its own) since callbacks may block.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/messages.hpp"
+
+namespace slackrtm {
+
+class logger;
+
+/// Calls the user's handler for one event.
+using event_callback = std::function<void(const nlohmann::json& event)>;
+
+/// What a worker needs.
+struct handler_worker_config {
+  event_callback callback;
+  /// For reporting callbacks that throw.
+  std::shared_ptr<const logger> log;
+  /// Incremented for each callback that throws (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> errors;
+};
+
+/// Spawns with `system.spawn<caf::detached>(handler_worker, cfg)`.
+caf::behavior handler_worker(caf::event_based_actor* self,
+                             handler_worker_config cfg);
+
+} // namespace slackrtm

@@ -1,0 +1,234 @@
+// Every message the actors exchange, in one place, announced to CAF with type
+// IDs so that they can cross the network between nodes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+namespace slackrtm {
+
+// -- the event --------------------------------------------------------------
+
+/// One event as it came off the socket: parsed once, then shared read-only by
+/// the dispatcher and every worker that handles it, never copied.
+class shared_event {
+public:
+  shared_event() = default;
+
+  explicit shared_event(nlohmann::json body)
+      : body_(std::make_shared<const nlohmann::json>(std::move(body))) {
+    // nop
+  }
+
+  /// The event's JSON object.
+  const nlohmann::json& body() const noexcept { return *body_; }
+
+  /// False for a default-constructed handle.
+  explicit operator bool() const noexcept { return body_ != nullptr; }
+
+  /// The event's `type` (empty when missing).
+  std::string_view type() const noexcept;
+
+  /// Serializes the event as JSON text (what crosses the network).
+  std::string dump() const { return body_ ? body_->dump() : std::string{}; }
+
+  /// Replaces the event by the parse of `text`; false when not JSON.
+  bool load(const std::string& text);
+
+private:
+  std::shared_ptr<const nlohmann::json> body_;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shared_event& x) {
+  std::string text;
+  if constexpr (Inspector::reads_state)
+    text = x.dump();
+  auto load = [&]() -> caf::error {
+    if (!x.load(text))
+      return caf::make_error(caf::sec::invalid_argument, "event is not JSON");
+    return caf::none;
+  };
+  return f(caf::meta::type_name("shared_event"), text,
+           caf::meta::load_callback(load));
+}
+
+// -- transport -> connection
+// ---------------------------------------------------
+
+/// The WebSocket handshake of session `session` completed.
+struct ws_opened {
+  std::uint64_t session = 0;
+};
+
+/// A text frame arrived on `session`.
+struct ws_text {
+  std::uint64_t session = 0;
+  std::string text;
+};
+
+/// A binary frame arrived on `session` (RTM never sends one).
+struct ws_binary {
+  std::uint64_t session = 0;
+  std::uint64_t size = 0;
+};
+
+/// Session `session` is gone: closed by the server, reset, or failed to open.
+struct ws_closed {
+  std::uint64_t session = 0;
+  std::string reason;
+};
+
+// -- Web API -> connection --------------------------------------------------
+
+/// What `rtm.connect` answered.
+struct rtm_connect_result {
+  /// True when `url` holds a socket URL.
+  bool ok = false;
+  std::string url;
+  /// Slack's error code or a transport error text when not ok.
+  std::string error;
+  /// The answer's `self` and `team`, as JSON text.
+  std::string identity;
+  /// Seconds Slack asked to wait (HTTP 429), else 0.
+  std::int32_t retry_after = 0;
+};
+
+// -- connection -> dispatcher -> workers
+// ---------------------------------------
+
+/// An event to route by its `type`.
+struct rtm_event {
+  shared_event event;
+};
+
+/// One handler call: `event` for handler group `group`, ordered by `key`
+/// (a hash of the conversation; 0 when the event has none).
+struct handler_job {
+  shared_event event;
+  std::uint32_t group = 0;
+  std::uint32_t worker = 0;
+  std::uint64_t key = 0;
+};
+
+/// A worker finished a `handler_job`.
+struct job_done {
+  std::uint32_t group = 0;
+  std::uint32_t worker = 0;
+  std::uint64_t key = 0;
+};
+
+// -- client -> connection -----------------------------------------------------
+
+/// A frame to send over the socket; the connection assigns its `id` and
+/// reports Slack's reply (matched by `reply_to`) under `request`.
+struct outgoing_frame {
+  std::uint64_t request = 0;
+  std::string frame;
+};
+
+// -- inspectors
+// -----------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ws_opened& x) {
+  return f(caf::meta::type_name("ws_opened"), x.session);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ws_text& x) {
+  return f(caf::meta::type_name("ws_text"), x.session, x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ws_binary& x) {
+  return f(caf::meta::type_name("ws_binary"), x.session, x.size);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ws_closed& x) {
+  return f(caf::meta::type_name("ws_closed"), x.session, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rtm_connect_result& x) {
+  return f(caf::meta::type_name("rtm_connect_result"), x.ok, x.url, x.error,
+           x.identity, x.retry_after);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rtm_event& x) {
+  return f(caf::meta::type_name("rtm_event"), x.event);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, handler_job& x) {
+  return f(caf::meta::type_name("handler_job"), x.event, x.group, x.worker,
+           x.key);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_done& x) {
+  return f(caf::meta::type_name("job_done"), x.group, x.worker, x.key);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outgoing_frame& x) {
+  return f(caf::meta::type_name("outgoing_frame"), x.request, x.frame);
+}
+
+// -- errors an actor exits with ----------------------------------------------
+
+/// Why a connection actor ended; the supervisor decides on a restart from it.
+enum class conn_errc : std::uint8_t {
+  /// Closed on request: do not restart.
+  closed = 1,
+  /// The socket or rtm.connect failed in a way a retry may fix.
+  transient,
+  /// Slack refused the token: retrying cannot help.
+  fatal,
+  /// The server asked to reconnect (`goodbye`, expired URL, migration).
+  reconnect,
+};
+
+/// Error category of `conn_errc`.
+constexpr caf::atom_value conn_category = caf::atom("slackrtm");
+
+/// Builds the exit reason of a connection actor.
+caf::error make_error(conn_errc code, std::string reason,
+                      std::int32_t retry_after = 0);
+
+} // namespace slackrtm
+
+CAF_BEGIN_TYPE_ID_BLOCK(slackrtm, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::shared_event))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_opened))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_text))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_binary))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_closed))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_connect_result))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_event))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::handler_job))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::job_done))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::outgoing_frame))
+CAF_END_TYPE_ID_BLOCK(slackrtm)
+
+namespace slackrtm {
+
+/// Announces every message type above to `cfg`.
+inline void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::slackrtm>();
+}
+
+// Atoms (at most 10 characters; CAF's own ones are not shadowed).
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+
+} // namespace slackrtm

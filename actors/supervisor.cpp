@@ -1,0 +1,117 @@
+// Restart policy of the connection actor.
+#include "actors/supervisor.hpp"
+
+#include <algorithm>
+
+#include "src/client_state.hpp"
+
+namespace slackrtm {
+
+std::chrono::milliseconds backoff_delay(std::uint32_t attempt,
+                                        std::chrono::milliseconds min,
+                                        std::chrono::milliseconds max,
+                                        std::chrono::seconds retry_after,
+                                        std::minstd_rand& rng) {
+  auto ceiling = min.count();
+  for (std::uint32_t i = 0; i < attempt && ceiling < max.count(); ++i)
+    ceiling *= 2;
+  ceiling = std::min<std::int64_t>(ceiling, max.count());
+  std::uniform_int_distribution<std::int64_t> pick{
+      0, std::max<std::int64_t>(ceiling, 0)};
+  auto delay = std::chrono::milliseconds{pick(rng)};
+  return std::max<std::chrono::milliseconds>(delay, retry_after);
+}
+
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
+                         supervisor_config cfg) {
+  auto shared = cfg.shared;
+  auto log = shared->log;
+  self->state.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
+  auto start_connection = [=] {
+    self->state.hello_at.reset();
+    self->state.connection =
+        cfg.spawn_connection(caf::actor_cast<caf::actor>(self));
+    self->monitor(self->state.connection);
+  };
+  self->attach_functor([=] {
+    if (cfg.on_stop)
+      cfg.on_stop(self->state.fatal_error);
+  });
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (msg.source != st.connection.address())
+      return;
+    st.connection = nullptr;
+    if (st.closing) {
+      self->quit();
+      return;
+    }
+    auto code = conn_errc::transient;
+    std::string reason = "connection ended";
+    std::int32_t retry_after = 0;
+    if (msg.reason.category() == conn_category) {
+      code = static_cast<conn_errc>(msg.reason.code());
+      auto& ctx = msg.reason.context();
+      if (ctx.match_elements<std::string, std::int32_t>()) {
+        reason = ctx.get_as<std::string>(0);
+        retry_after = ctx.get_as<std::int32_t>(1);
+      }
+    } else if (msg.reason) {
+      reason = self->system().render(msg.reason);
+    }
+    if (code == conn_errc::closed) {
+      self->quit();
+      return;
+    }
+    if (code == conn_errc::fatal) {
+      auto prefix = std::string{"rtm.connect failed: "};
+      st.fatal_error =
+          reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
+      shared->state = connection_state::closed;
+      log->error("giving up: ", reason);
+      self->quit();
+      return;
+    }
+    if (st.hello_at && self->clock().now() - *st.hello_at >= cfg.healthy_after)
+      st.attempt = 0;
+    std::chrono::milliseconds delay{0};
+    // After a goodbye the server is fine: reconnect at once, the first time.
+    if (code != conn_errc::reconnect || st.attempt > 0)
+      delay = backoff_delay(st.attempt, cfg.min_backoff, cfg.max_backoff,
+                            std::chrono::seconds{retry_after}, st.rng);
+    ++st.attempt;
+    log->info("reconnecting in ", delay.count(), " ms (attempt ", st.attempt,
+              ", after: ", reason, ")");
+    if (delay.count() == 0)
+      self->send(self, restart_atom::value);
+    else
+      self->delayed_send(self, delay, restart_atom::value);
+  });
+  start_connection();
+  return {
+      [=](restart_atom) {
+        if (!self->state.closing && !self->state.connection)
+          start_connection();
+      },
+      [=](hello_atom) {
+        if (self->current_sender() == self->state.connection.address())
+          self->state.hello_at = self->clock().now();
+      },
+      [=](outgoing_frame& out) {
+        if (self->state.connection)
+          self->send(self->state.connection, std::move(out));
+        else
+          shared->acks.fail(out.request, "not connected");
+      },
+      [=](caf::close_atom) {
+        self->state.closing = true;
+        shared->state = connection_state::closed;
+        if (self->state.connection)
+          self->send(self->state.connection, caf::close_atom::value);
+        else
+          self->quit();
+      },
+  };
+}
+
+} // namespace slackrtm

@@ -1,0 +1,67 @@
+// The supervisor actor: keeps one connection actor alive. It restarts the
+// connection after every loss with exponential backoff and full jitter,
+// honours Retry-After, and gives up only on fatal errors (a refused token)
+// or when told to close.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace slackrtm {
+
+struct client_state;
+
+/// What a supervisor needs.
+struct supervisor_config {
+  /// Spawns a new connection actor reporting `hello_atom` to the given
+  /// supervisor.
+  std::function<caf::actor(caf::actor supervisor)> spawn_connection;
+  /// Ceiling of the first delay; each attempt doubles it up to `max_backoff`.
+  std::chrono::milliseconds min_backoff{250};
+  std::chrono::milliseconds max_backoff{30000};
+  /// A connection that lived this long after hello resets the backoff.
+  std::chrono::milliseconds healthy_after{30000};
+  /// Shared counters, logger and state.
+  std::shared_ptr<client_state> shared;
+  /// Called once when the supervisor ends: with Slack's error code after a
+  /// fatal error, with an empty string after a requested close.
+  std::function<void(const std::string& fatal_error)> on_stop;
+  /// Seed of the jitter (tests fix it).
+  std::uint64_t seed = std::random_device{}();
+};
+
+/// State of the supervisor.
+struct supervisor_state {
+  caf::actor connection;
+  /// Restarts since the last healthy connection.
+  std::uint32_t attempt = 0;
+  /// When the current connection said hello.
+  std::optional<caf::actor_clock::time_point> hello_at;
+  bool closing = false;
+  std::string fatal_error;
+  std::minstd_rand rng;
+  static inline const char* name = "slackrtm.supervisor";
+};
+
+/// The delay before restart number `attempt` (0-based): uniform in
+/// [0, min(max, min * 2^attempt)], at least `retry_after`.
+std::chrono::milliseconds backoff_delay(std::uint32_t attempt,
+                                        std::chrono::milliseconds min,
+                                        std::chrono::milliseconds max,
+                                        std::chrono::seconds retry_after,
+                                        std::minstd_rand& rng);
+
+/// Spawns with `system.spawn(supervisor, cfg)`.
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
+                         supervisor_config cfg);
+
+} // namespace slackrtm

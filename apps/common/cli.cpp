@@ -1,0 +1,114 @@
+// The programs' shared command-line conventions.
+#include "apps/common/cli.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include <pthread.h>
+
+namespace slackrtm::cli {
+
+namespace {
+
+bool parse_seconds(const std::string& text, std::chrono::milliseconds& out) {
+  char* end = nullptr;
+  auto value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(value > 0) || value > 86400)
+    return false;
+  out = std::chrono::milliseconds{static_cast<long long>(value * 1000)};
+  return out.count() > 0;
+}
+
+} // namespace
+
+const char* common_usage() {
+  return "  --api-url=URL         Web API base URL (default: $SLACK_API_URL "
+         "or\n"
+         "                        https://slack.com/api/)\n"
+         "  --ping-interval=SECS  seconds between pings (default 5)\n"
+         "  --log-level=LEVEL     debug, info, warning, error or off\n"
+         "  --ca-file=PEM         extra trusted CA certificates\n"
+         "  --help                this text\n"
+         "The token comes from SLACK_BOT_TOKEN, else SLACK_API_TOKEN.\n";
+}
+
+bool take(const std::string& arg, const char* name, std::string& value) {
+  std::string prefix = std::string{"--"} + name + "=";
+  if (arg.rfind(prefix, 0) != 0)
+    return false;
+  value = arg.substr(prefix.size());
+  return true;
+}
+
+std::optional<parsed> parse(int argc, char** argv, const char* program) {
+  parsed result;
+  auto& opts = result.options;
+  if (auto url = std::getenv("SLACK_API_URL"); url && *url)
+    opts.api_url = url;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    if (arg == "--help" || arg == "-h") {
+      result.help = true;
+    } else if (take(arg, "api-url", value)) {
+      opts.api_url = value;
+    } else if (take(arg, "ping-interval", value)) {
+      if (!parse_seconds(value, opts.ping_interval)) {
+        std::cerr << program << ": --ping-interval wants a positive number "
+                  << "of seconds, got '" << value << "'\n";
+        return std::nullopt;
+      }
+    } else if (take(arg, "log-level", value)) {
+      if (!parse_log_level(value, opts.level)) {
+        std::cerr << program << ": unknown log level '" << value << "'\n";
+        return std::nullopt;
+      }
+    } else if (take(arg, "ca-file", value)) {
+      opts.tls.ca_file = value;
+    } else {
+      result.rest.push_back(arg);
+    }
+  }
+  if (result.help)
+    return result;
+  if (auto token = std::getenv("SLACK_BOT_TOKEN"); token && *token)
+    opts.token = token;
+  else if (auto token = std::getenv("SLACK_API_TOKEN"); token && *token)
+    opts.token = token;
+  if (opts.token.empty()) {
+    std::cerr << program
+              << ": no token: set SLACK_BOT_TOKEN (or SLACK_API_TOKEN)\n";
+    return std::nullopt;
+  }
+  return result;
+}
+
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+} // namespace
+
+void block_signals() {
+  auto set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void watch_signals(std::function<void()> on_signal) {
+  auto set = stop_signals();
+  std::thread{[set, on_signal = std::move(on_signal)] {
+    int sig = 0;
+    if (sigwait(&set, &sig) == 0)
+      on_signal();
+  }}.detach();
+}
+
+} // namespace slackrtm::cli

@@ -1,0 +1,41 @@
+// Conventions shared by the command-line programs: token from the
+// environment, --api-url / SLACK_API_URL, --ping-interval, --log-level,
+// --ca-file, and a SIGINT/SIGTERM watcher that closes the client.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slackrtm/options.hpp"
+
+namespace slackrtm::cli {
+
+/// Options parsed from argv and the environment. `rest` holds what no
+/// common option took (positional arguments and program options).
+struct parsed {
+  client_options options;
+  std::vector<std::string> rest;
+  bool help = false;
+};
+
+/// Parses the common options. Returns nullopt and prints the reason to
+/// stderr on a bad option or value (the token never appears in it).
+std::optional<parsed> parse(int argc, char** argv, const char* program);
+
+/// The common options' help text.
+const char* common_usage();
+
+/// If `arg` is `--name=value`, stores value and returns true.
+bool take(const std::string& arg, const char* name, std::string& value);
+
+/// Blocks SIGINT and SIGTERM; call first thing in main, before any thread
+/// exists, so that every later thread inherits the mask.
+void block_signals();
+
+/// Starts a thread that calls `on_signal` when SIGINT or SIGTERM arrives
+/// (after `block_signals`).
+void watch_signals(std::function<void()> on_signal);
+
+} // namespace slackrtm::cli

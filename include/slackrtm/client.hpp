@@ -1,0 +1,121 @@
+// The RTM client: register handlers per event type, connect, and run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "slackrtm/context.hpp"
+#include "slackrtm/error.hpp"
+#include "slackrtm/options.hpp"
+#include "slackrtm/web_client.hpp"
+
+namespace slackrtm {
+
+/// A user callback: runs on a worker thread of its handler, may block.
+using handler = std::function<void(context&, const nlohmann::json& event)>;
+
+/// Connection state as the application sees it.
+enum class connection_state { idle, connecting, connected, closed };
+
+/// Returns "idle", "connecting", ... for `x`.
+const char* to_string(connection_state x);
+
+/// Counters since the client was built.
+struct client_stats {
+  /// Events received and routed (including `hello`).
+  std::uint64_t events = 0;
+  /// Frames dropped because they were not JSON objects with a `type`.
+  std::uint64_t malformed_frames = 0;
+  /// Sockets opened (the first connection counts as one).
+  std::uint64_t connections = 0;
+  /// Handler calls that threw.
+  std::uint64_t handler_errors = 0;
+};
+
+/// Slack's Real Time Messaging client. Handlers run on actors of their own:
+/// a slow handler never delays the socket, the pings or other handlers, and
+/// within one handler the events of one conversation (`channel`) keep their
+/// order while different conversations run at the same time.
+class client {
+public:
+  // -- constructors -----------------------------------------------------------
+
+  /// Builds a client; nothing connects until `start()` or `connect()`.
+  /// Throws `std::invalid_argument` on bad options (e.g. no token).
+  explicit client(client_options options);
+
+  /// Closes the client if still running.
+  ~client();
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  // -- handlers ---------------------------------------------------------------
+
+  /// Registers `fn` for events of `type` (`"message"`, `"reaction_added"`, ...;
+  /// `"*"` for every event). Several handlers may share a type; each gets
+  /// every matching event. Register before `start()`/`connect()`.
+  client& on(std::string type, handler fn);
+
+  // -- lifecycle --------------------------------------------------------------
+
+  /// Connects and blocks until `close()` or a fatal error. Throws `api_error`
+  /// when Slack refuses the token (`invalid_auth`, `token_revoked`, ...).
+  void start();
+
+  /// Connects and returns at once; reconnects on its own after a failure.
+  void connect();
+
+  /// Blocks until the client stops; rethrows a fatal error like `start()`.
+  void wait();
+
+  /// Closes the socket and stops reconnecting; `connect()` may follow.
+  void disconnect();
+
+  /// Closes the socket, stops the actors and lets `start()`/`wait()` return.
+  /// The client cannot be used again afterwards. Safe from handlers.
+  void close();
+
+  // -- sending ----------------------------------------------------------------
+
+  /// Sends `frame` over the socket; `id` is assigned here. The future holds
+  /// Slack's reply (`ok: true` with `ts`) or an `api_error` for `ok: false`.
+  std::future<nlohmann::json> send(nlohmann::json frame);
+
+  /// Sends a message over the socket (plain text, optionally in a thread).
+  std::future<nlohmann::json> send_message(const std::string& channel,
+                                           const std::string& text,
+                                           const std::string& thread_ts = {});
+
+  // -- observers --------------------------------------------------------------
+
+  /// The Web API client, authenticated with this client's token.
+  slackrtm::web_client& web_client() noexcept;
+
+  /// True between `hello` and the loss of the socket.
+  bool is_connected() const noexcept;
+
+  /// The current connection state.
+  connection_state state() const noexcept;
+
+  /// Counters since construction.
+  client_stats stats() const;
+
+  /// The options this client was built with.
+  const client_options& options() const noexcept;
+
+  /// What `rtm.connect` said about the bot (`self`) and its team (`team`);
+  /// null before the first connection.
+  nlohmann::json identity() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace slackrtm

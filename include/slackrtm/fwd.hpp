@@ -1,0 +1,15 @@
+// Forward declarations of the public API, so headers stay light.
+#pragma once
+
+namespace slackrtm {
+
+class client;
+class context;
+class web_client;
+class api_error;
+class transport_error;
+struct client_options;
+struct web_client_options;
+struct tls_options;
+
+} // namespace slackrtm

@@ -1,0 +1,30 @@
+// Logging: levels, a pluggable sink, and redaction of tokens and secrets.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace slackrtm {
+
+/// Severity of a log line.
+enum class log_level { debug = 0, info = 1, warning = 2, error = 3, off = 4 };
+
+/// Returns "debug", "info", ... for `x`.
+const char* to_string(log_level x);
+
+/// Parses "debug", "info", "warning", "error" or "off"; false on anything else.
+bool parse_log_level(std::string_view text, log_level& out);
+
+/// Receives every log line at or above the configured level, already redacted.
+/// May be called from any thread.
+using log_sink = std::function<void(log_level, std::string_view line)>;
+
+/// The default sink: one line per call on stderr.
+log_sink stderr_log_sink();
+
+/// Replaces every Slack token (`xoxb-...`, `xoxp-...`, `xapp-...`, ...) and
+/// every `Bearer ...` credential in `text` with a placeholder.
+std::string redact(std::string_view text);
+
+} // namespace slackrtm

@@ -1,0 +1,69 @@
+// Options of the Web API client and of the RTM client.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "slackrtm/log.hpp"
+
+namespace slackrtm {
+
+/// Certificate checks for `https://` and `wss://`. The system trust store is
+/// always used (it honours `SSL_CERT_FILE` and `SSL_CERT_DIR`); these add to
+/// it.
+struct tls_options {
+  /// Extra PEM file of trusted CA certificates.
+  std::string ca_file;
+  /// Extra directory of hashed CA certificates.
+  std::string ca_dir;
+};
+
+/// How the Web API client talks to Slack.
+struct web_client_options {
+  /// The token, sent as `Authorization: Bearer`; never logged.
+  std::string token;
+  /// Base URL of the Web API; methods are appended to it.
+  std::string base_url = "https://slack.com/api/";
+  /// Deadline for one HTTP exchange (connect, send, receive).
+  std::chrono::milliseconds timeout{30000};
+  /// How many times an HTTP 429 is waited out (per `Retry-After`) and retried.
+  int max_rate_limit_retries = 3;
+  /// Longest single wait for a `Retry-After`; a longer demand is an error.
+  std::chrono::seconds max_retry_after{60};
+  /// Certificate checks.
+  tls_options tls;
+};
+
+/// Everything the RTM client needs; only `token` is required.
+struct client_options {
+  /// The bot token (`xoxb-...`).
+  std::string token;
+  /// Base URL of the Web API, e.g. `http://127.0.0.1:PORT/api/` for the
+  /// simulator.
+  std::string api_url = "https://slack.com/api/";
+  /// How often the client pings the server over the socket.
+  std::chrono::milliseconds ping_interval{5000};
+  /// Worker actors per registered handler: how many conversations one handler
+  /// serves at the same time (events of one conversation stay in order).
+  std::size_t workers_per_handler = 4;
+  /// Deadline for one Web API exchange and for opening the socket.
+  std::chrono::milliseconds timeout{30000};
+  /// Retries of an HTTP 429 answer from the Web API.
+  int max_rate_limit_retries = 3;
+  /// First reconnect delay ceiling; later ones double up to `max_backoff`.
+  std::chrono::milliseconds min_backoff{250};
+  /// Longest wait between two reconnect attempts.
+  std::chrono::milliseconds max_backoff{30000};
+  /// Certificate checks.
+  tls_options tls;
+  /// Lines below this level are not logged.
+  log_level level = log_level::info;
+  /// Where log lines go (stderr when empty). Lines are redacted first.
+  log_sink sink;
+  /// Threads of CAF's scheduler for the socket and dispatch actors (0: CAF's
+  /// default, one per core). Handler workers have threads of their own.
+  std::size_t scheduler_threads = 0;
+};
+
+} // namespace slackrtm

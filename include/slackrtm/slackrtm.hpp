@@ -1,0 +1,9 @@
+// Everything a bot author needs: `#include <slackrtm/slackrtm.hpp>`.
+#pragma once
+
+#include "slackrtm/client.hpp"
+#include "slackrtm/context.hpp"
+#include "slackrtm/error.hpp"
+#include "slackrtm/log.hpp"
+#include "slackrtm/options.hpp"
+#include "slackrtm/web_client.hpp"

@@ -1,0 +1,313 @@
+// The client's public face: builds the actors (dispatcher, handler workers,
+// supervisor -> connection) on first connect, and waits for them to end.
+#include "slackrtm/client.hpp"
+
+#include <condition_variable>
+#include <mutex>
+
+#include "actors/connection.hpp"
+#include "actors/dispatcher.hpp"
+#include "actors/handler_worker.hpp"
+#include "actors/messages.hpp"
+#include "actors/supervisor.hpp"
+#include "src/client_state.hpp"
+#include "transport/ws_transport.hpp"
+
+namespace slackrtm {
+
+const char* to_string(connection_state x) {
+  switch (x) {
+  case connection_state::idle:
+    return "idle";
+  case connection_state::connecting:
+    return "connecting";
+  case connection_state::connected:
+    return "connected";
+  case connection_state::closed:
+    break;
+  }
+  return "closed";
+}
+
+namespace {
+
+web_client_options web_options(const client_options& opts) {
+  web_client_options result;
+  result.token = opts.token;
+  result.base_url = opts.api_url;
+  result.timeout = opts.timeout;
+  result.max_rate_limit_retries = opts.max_rate_limit_retries;
+  result.tls = opts.tls;
+  return result;
+}
+
+const client_options& checked(const client_options& opts) {
+  if (opts.token.empty())
+    throw std::invalid_argument("slackrtm: a token is required");
+  if (opts.ping_interval.count() <= 0)
+    throw std::invalid_argument("slackrtm: ping_interval must be positive");
+  if (opts.workers_per_handler == 0)
+    throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
+  if (opts.min_backoff.count() < 0 || opts.max_backoff < opts.min_backoff)
+    throw std::invalid_argument("slackrtm: invalid backoff bounds");
+  return opts;
+}
+
+// Turns the Web API's answer to rtm.connect into the connection's message.
+rtm_connect_result to_result(const nlohmann::json& answer,
+                             std::exception_ptr err) {
+  rtm_connect_result result;
+  if (err) {
+    try {
+      std::rethrow_exception(err);
+    } catch (const api_error& ex) {
+      result.error = ex.error();
+    } catch (const std::exception& ex) {
+      result.error = ex.what();
+    }
+    return result;
+  }
+  auto url = answer.find("url");
+  if (url == answer.end() || !url->is_string()) {
+    result.error = "invalid_response (no socket URL)";
+    return result;
+  }
+  result.ok = true;
+  result.url = url->get<std::string>();
+  nlohmann::json identity = nlohmann::json::object();
+  for (auto key : {"self", "team"})
+    if (auto i = answer.find(key); i != answer.end())
+      identity[key] = *i;
+  result.identity = identity.dump();
+  return result;
+}
+
+} // namespace
+
+struct client::impl {
+  client& owner;
+  client_options options;
+  std::shared_ptr<client_state> shared;
+  slackrtm::web_client web;
+  // Declared before the actor system: sessions held by actors must go first.
+  std::shared_ptr<ws_transport> transport;
+  std::vector<std::pair<std::string, handler>> handlers;
+  std::unique_ptr<caf::actor_system_config> config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor dispatcher;
+  std::vector<caf::actor> workers;
+  caf::actor supervisor;
+
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool supervising = false;
+  bool closed = false;
+  std::exception_ptr fatal;
+
+  impl(client& self, client_options opts)
+      : owner(self), options(checked(opts)),
+        shared(std::make_shared<client_state>(
+            std::make_shared<const logger>(opts.level, opts.sink, opts.token))),
+        web(web_options(opts)) {
+    // nop
+  }
+
+  void build_actors() {
+    config = std::make_unique<caf::actor_system_config>();
+    add_message_types(*config);
+    if (options.scheduler_threads > 0)
+      config->set("scheduler.max-threads", options.scheduler_threads);
+    system = std::make_unique<caf::actor_system>(*config);
+    transport =
+        make_beast_ws_transport(options.tls, options.timeout, shared->log);
+    std::vector<handler_group> groups;
+    auto errors = std::shared_ptr<std::atomic<std::uint64_t>>(
+        shared, &shared->handler_errors);
+    for (auto& [type, fn] : handlers) {
+      handler_group group{type, {}};
+      auto callback = [this, fn = fn](const nlohmann::json& event) {
+        context ctx{owner, web};
+        fn(ctx, event);
+      };
+      for (std::size_t i = 0; i < options.workers_per_handler; ++i) {
+        auto worker = system->spawn<caf::detached>(
+            handler_worker,
+            handler_worker_config{callback, shared->log, errors});
+        group.workers.push_back(worker);
+        workers.push_back(worker);
+      }
+      groups.push_back(std::move(group));
+    }
+    dispatcher = system->spawn(slackrtm::dispatcher, std::move(groups));
+  }
+
+  void start_supervisor() {
+    supervisor_config cfg;
+    cfg.shared = shared;
+    cfg.min_backoff = options.min_backoff;
+    cfg.max_backoff = options.max_backoff;
+    connection_config conn;
+    conn.dispatcher = dispatcher;
+    conn.transport = transport;
+    conn.ping_interval = options.ping_interval;
+    conn.shared = shared;
+    conn.rtm_connect = [this](caf::actor connection) {
+      web.async_api_call(
+          "rtm.connect", nlohmann::json::object(),
+          [connection](nlohmann::json answer, std::exception_ptr err) {
+            caf::anon_send(connection, to_result(answer, err));
+          });
+    };
+    cfg.spawn_connection = [this, conn](caf::actor sup) mutable {
+      conn.supervisor = sup;
+      return system->spawn(slackrtm::connection, conn);
+    };
+    cfg.on_stop = [this](const std::string& fatal_error) {
+      std::lock_guard<std::mutex> guard{mtx};
+      supervising = false;
+      if (!fatal_error.empty()) {
+        fatal = std::make_exception_ptr(
+            api_error("rtm.connect", fatal_error, 200, nullptr));
+        closed = true;
+      }
+      cv.notify_all();
+    };
+    supervising = true;
+    supervisor = system->spawn(slackrtm::supervisor, std::move(cfg));
+  }
+
+  void stop_supervisor(std::unique_lock<std::mutex>& guard) {
+    if (!supervising)
+      return;
+    caf::anon_send(supervisor, caf::close_atom::value);
+    cv.wait(guard, [this] { return !supervising; });
+  }
+
+  void stop_workers() {
+    for (auto& w : workers)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    if (dispatcher)
+      caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
+  }
+};
+
+client::client(client_options options)
+    : impl_(std::make_unique<impl>(*this, std::move(options))) {
+  // nop
+}
+
+client::~client() {
+  close();
+  {
+    std::unique_lock<std::mutex> guard{impl_->mtx};
+    impl_->cv.wait(guard, [this] { return !impl_->supervising; });
+  }
+  impl_->stop_workers();
+  impl_->system.reset();
+  impl_->transport.reset();
+}
+
+client& client::on(std::string type, handler fn) {
+  if (!fn)
+    throw std::invalid_argument("slackrtm: empty handler for " + type);
+  if (type.empty())
+    throw std::invalid_argument("slackrtm: empty event type");
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (impl_->system)
+    throw std::logic_error("slackrtm: register handlers before connecting");
+  impl_->handlers.emplace_back(std::move(type), std::move(fn));
+  return *this;
+}
+
+void client::start() {
+  connect();
+  wait();
+}
+
+void client::connect() {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (impl_->closed)
+    throw std::logic_error("slackrtm: the client is closed");
+  if (impl_->supervising)
+    return;
+  if (!impl_->system)
+    impl_->build_actors();
+  impl_->start_supervisor();
+}
+
+void client::wait() {
+  std::unique_lock<std::mutex> guard{impl_->mtx};
+  impl_->cv.wait(guard, [this] { return impl_->closed; });
+  if (impl_->fatal)
+    std::rethrow_exception(impl_->fatal);
+}
+
+void client::disconnect() {
+  std::unique_lock<std::mutex> guard{impl_->mtx};
+  impl_->stop_supervisor(guard);
+  impl_->shared->state = connection_state::idle;
+}
+
+void client::close() {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (impl_->supervising)
+    caf::anon_send(impl_->supervisor, caf::close_atom::value);
+  impl_->closed = true;
+  impl_->shared->state = connection_state::closed;
+  impl_->shared->acks.fail_all("client closed");
+  impl_->cv.notify_all();
+}
+
+std::future<nlohmann::json> client::send(nlohmann::json frame) {
+  if (!frame.is_object())
+    throw std::invalid_argument("slackrtm: a frame must be a JSON object");
+  auto [request, result] = impl_->shared->acks.add();
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (!impl_->supervising)
+    impl_->shared->acks.fail(request, "not connected");
+  else
+    caf::anon_send(impl_->supervisor, outgoing_frame{request, frame.dump()});
+  return std::move(result);
+}
+
+std::future<nlohmann::json> client::send_message(const std::string& channel,
+                                                 const std::string& text,
+                                                 const std::string& thread_ts) {
+  nlohmann::json frame{
+      {"type", "message"}, {"channel", channel}, {"text", text}};
+  if (!thread_ts.empty())
+    frame["thread_ts"] = thread_ts;
+  return send(std::move(frame));
+}
+
+slackrtm::web_client& client::web_client() noexcept {
+  return impl_->web;
+}
+
+bool client::is_connected() const noexcept {
+  return impl_->shared->state == connection_state::connected;
+}
+
+connection_state client::state() const noexcept {
+  return impl_->shared->state;
+}
+
+client_stats client::stats() const {
+  auto& s = *impl_->shared;
+  client_stats result;
+  result.events = s.events;
+  result.malformed_frames = s.malformed_frames;
+  result.connections = s.connections;
+  result.handler_errors = s.handler_errors;
+  return result;
+}
+
+const client_options& client::options() const noexcept {
+  return impl_->options;
+}
+
+nlohmann::json client::identity() const {
+  return impl_->shared->identity();
+}
+
+} // namespace slackrtm

@@ -1,0 +1,76 @@
+// What the client's actors and its public face share: the logger, counters,
+// the connection state, and the promises of sends awaiting Slack's reply.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "slackrtm/client.hpp"
+#include "src/logger.hpp"
+
+namespace slackrtm {
+
+/// Sends waiting for their `reply_to`, by request number. Thread-safe.
+class ack_registry {
+public:
+  /// Registers a new send; returns its request number and its future.
+  std::pair<std::uint64_t, std::future<nlohmann::json>> add();
+
+  /// Completes `request` with Slack's reply: the value on `ok: true`, an
+  /// `api_error` otherwise.
+  void resolve(std::uint64_t request, nlohmann::json reply);
+
+  /// Fails `request` with a `transport_error` saying `why`.
+  void fail(std::uint64_t request, const std::string& why);
+
+  /// Fails every pending request.
+  void fail_all(const std::string& why);
+
+  /// Number of sends still waiting.
+  std::size_t pending() const;
+
+private:
+  mutable std::mutex mtx_;
+  std::uint64_t next_ = 1;
+  std::unordered_map<std::uint64_t, std::promise<nlohmann::json>> pending_;
+};
+
+/// Shared by a client and its actors.
+struct client_state {
+  explicit client_state(std::shared_ptr<const logger> l) : log(std::move(l)) {
+    // nop
+  }
+
+  std::shared_ptr<const logger> log;
+  std::atomic<connection_state> state{connection_state::idle};
+  std::atomic<std::uint64_t> events{0};
+  std::atomic<std::uint64_t> malformed_frames{0};
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> handler_errors{0};
+  ack_registry acks;
+
+  /// The `self` and `team` parts of the last rtm.connect answer.
+  void set_identity(nlohmann::json x) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    identity_ = std::move(x);
+  }
+
+  nlohmann::json identity() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return identity_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  nlohmann::json identity_;
+};
+
+} // namespace slackrtm

@@ -1,0 +1,78 @@
+// The library's own logging layer (CAF's logger is compiled out in Debian's
+// build): level filter, redaction, then the user's sink.
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "slackrtm/log.hpp"
+
+namespace slackrtm {
+
+/// Thread-safe as long as the sink is; shared by every actor of a client.
+class logger {
+public:
+  /// `secret` (the token) is masked wherever it appears, even when it does
+  /// not look like a Slack token.
+  logger(log_level level, log_sink sink, std::string secret = {})
+      : level_(level), sink_(sink ? std::move(sink) : stderr_log_sink()),
+        secret_(std::move(secret)) {
+    // nop
+  }
+
+  /// True when lines of `level` are written.
+  bool enabled(log_level level) const noexcept {
+    return level >= level_ && level != log_level::off;
+  }
+
+  /// Writes `line` (redacted) when `level` is enabled.
+  void write(log_level level, std::string_view line) const {
+    if (!enabled(level))
+      return;
+    auto text = redact(line);
+    if (secret_.size() >= 4) {
+      for (auto pos = text.find(secret_); pos != std::string::npos;
+           pos = text.find(secret_, pos))
+        text.replace(pos, secret_.size(), "[redacted]");
+    }
+    sink_(level, text);
+  }
+
+  /// Formats the arguments with `<<` and writes them as one line.
+  template <class... Ts>
+  void log(log_level level, const Ts&... xs) const {
+    if (!enabled(level))
+      return;
+    std::ostringstream out;
+    (out << ... << xs);
+    write(level, out.str());
+  }
+
+  template <class... Ts>
+  void debug(const Ts&... xs) const {
+    log(log_level::debug, xs...);
+  }
+
+  template <class... Ts>
+  void info(const Ts&... xs) const {
+    log(log_level::info, xs...);
+  }
+
+  template <class... Ts>
+  void warning(const Ts&... xs) const {
+    log(log_level::warning, xs...);
+  }
+
+  template <class... Ts>
+  void error(const Ts&... xs) const {
+    log(log_level::error, xs...);
+  }
+
+private:
+  log_level level_;
+  log_sink sink_;
+  std::string secret_;
+};
+
+} // namespace slackrtm

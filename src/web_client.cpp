@@ -1,0 +1,156 @@
+// The Web API client: form or JSON bodies, Bearer token, `ok: false` as
+// api_error, HTTP 429 waited out per Retry-After (bounded).
+#include "slackrtm/web_client.hpp"
+
+#include <cstdlib>
+#include <thread>
+
+#include "slackrtm/error.hpp"
+#include "src/task_pool.hpp"
+#include "src/url.hpp"
+#include "transport/http_client.hpp"
+
+namespace slackrtm {
+
+namespace {
+
+std::string form_body(const nlohmann::json& params) {
+  std::string body;
+  if (!params.is_object())
+    return body;
+  for (auto& [key, value] : params.items()) {
+    if (value.is_null())
+      continue;
+    if (!body.empty())
+      body += '&';
+    body += form_encode(key);
+    body += '=';
+    body += form_encode(value.is_string() ? value.get<std::string>()
+                                          : value.dump());
+  }
+  return body;
+}
+
+// Seconds to wait per `Retry-After`; 1 when absent or unreadable.
+long retry_after_seconds(const std::string& header) {
+  char* end = nullptr;
+  auto value = std::strtol(header.c_str(), &end, 10);
+  if (header.empty() || end == header.c_str() || value < 0)
+    return 1;
+  return value;
+}
+
+} // namespace
+
+struct web_client::impl {
+  web_client_options options;
+  http_client http;
+  task_pool pool{2};
+
+  explicit impl(web_client_options opts)
+      : options(std::move(opts)), http(options.tls, options.timeout) {
+    if (options.base_url.empty() || !parse_url(options.base_url))
+      throw std::invalid_argument("invalid Web API base URL: " +
+                                  options.base_url);
+    if (options.base_url.back() != '/')
+      options.base_url += '/';
+  }
+
+  nlohmann::json call(std::string_view method, std::string content_type,
+                      std::string body) {
+    http_request req;
+    req.url = options.base_url + std::string{method};
+    req.content_type = std::move(content_type);
+    req.body = std::move(body);
+    if (!options.token.empty())
+      req.headers.emplace_back("Authorization", "Bearer " + options.token);
+    std::string name{method};
+    for (int attempt = 0;; ++attempt) {
+      auto res = http.perform(req);
+      if (res.status == 429) {
+        auto wait = retry_after_seconds(res.retry_after);
+        if (attempt < options.max_rate_limit_retries &&
+            wait <= options.max_retry_after.count()) {
+          std::this_thread::sleep_for(std::chrono::seconds{wait});
+          continue;
+        }
+        throw api_error(name, "ratelimited", 429, parse(res.body));
+      }
+      auto answer = parse(res.body);
+      if (!answer.is_object()) {
+        auto code = res.status == 200 ? std::string{"invalid_response"}
+                                      : "http_" + std::to_string(res.status);
+        throw api_error(name, code, res.status, std::move(answer));
+      }
+      auto ok = answer.find("ok");
+      if (ok == answer.end() || !ok->is_boolean() || !ok->get<bool>()) {
+        auto err = answer.find("error");
+        auto code = err != answer.end() && err->is_string()
+                        ? err->get<std::string>()
+                        : "http_" + std::to_string(res.status);
+        throw api_error(name, code, res.status, std::move(answer));
+      }
+      return answer;
+    }
+  }
+
+  static nlohmann::json parse(const std::string& body) {
+    return nlohmann::json::parse(body, nullptr, false);
+  }
+};
+
+web_client::web_client(web_client_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {
+  // nop
+}
+
+web_client::~web_client() = default;
+
+nlohmann::json web_client::api_call(std::string_view method,
+                                    const nlohmann::json& params) {
+  return impl_->call(method, "application/x-www-form-urlencoded",
+                     form_body(params));
+}
+
+nlohmann::json web_client::api_call_json(std::string_view method,
+                                         const nlohmann::json& params) {
+  return impl_->call(method, "application/json; charset=utf-8", params.dump());
+}
+
+void web_client::async_api_call(std::string method, nlohmann::json params,
+                                callback done) {
+  impl_->pool.post([this, method = std::move(method),
+                    params = std::move(params), done = std::move(done)] {
+    nlohmann::json result;
+    std::exception_ptr err;
+    try {
+      result = api_call(method, params);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    done(std::move(result), err);
+  });
+}
+
+nlohmann::json web_client::chat_postMessage(const nlohmann::json& params) {
+  return api_call("chat.postMessage", params);
+}
+
+nlohmann::json web_client::chat_postMessage(const std::string& channel,
+                                            const std::string& text,
+                                            const std::string& thread_ts) {
+  nlohmann::json params{{"channel", channel}, {"text", text}};
+  if (!thread_ts.empty())
+    params["thread_ts"] = thread_ts;
+  return chat_postMessage(params);
+}
+
+nlohmann::json web_client::auth_test() {
+  return api_call("auth.test");
+}
+
+const web_client_options& web_client::options() const noexcept {
+  return impl_->options;
+}
+
+} // namespace slackrtm

@@ -1,0 +1,273 @@
+// The connection actor on hello, events, malformed frames, pings, sends and
+// the ways a socket ends, with the socket replaced by a fake transport.
+#define CAF_SUITE connection
+
+#include "actors/connection.hpp"
+
+#include "slackrtm/error.hpp"
+#include "src/client_state.hpp"
+#include "tests/unit/fake_transport.hpp"
+#include "tests/unit/fixture.hpp"
+
+#include <optional>
+#include <set>
+
+using namespace slackrtm;
+using namespace std::chrono_literals;
+
+namespace {
+
+caf::behavior event_sink(caf::event_based_actor*,
+                         std::shared_ptr<std::vector<nlohmann::json>> events) {
+  return {
+      [=](rtm_event& ev) { events->push_back(ev.event.body()); },
+  };
+}
+
+caf::behavior hello_sink(caf::event_based_actor*, std::shared_ptr<int> hellos) {
+  return {
+      [=](hello_atom) { ++*hellos; },
+  };
+}
+
+struct fixture : slackrtm::test::fixture {
+  std::shared_ptr<slackrtm::test::fake_transport> transport =
+      std::make_shared<slackrtm::test::fake_transport>();
+  std::shared_ptr<std::vector<nlohmann::json>> events =
+      std::make_shared<std::vector<nlohmann::json>>();
+  std::shared_ptr<int> hellos = std::make_shared<int>(0);
+  std::vector<std::string> log_lines;
+  std::shared_ptr<client_state> shared;
+  int rtm_connect_calls = 0;
+  caf::actor conn;
+  std::optional<caf::error> exit_why;
+
+  fixture() {
+    shared = std::make_shared<client_state>(std::make_shared<const logger>(
+        log_level::debug,
+        [this](log_level, std::string_view line) {
+          log_lines.emplace_back(line);
+        },
+        "xoxb-secret-token"));
+    connection_config cfg;
+    cfg.dispatcher = sys.spawn(event_sink, events);
+    cfg.supervisor = sys.spawn(hello_sink, hellos);
+    cfg.transport = transport;
+    cfg.rtm_connect = [this](caf::actor) { ++rtm_connect_calls; };
+    cfg.ping_interval = 1s;
+    cfg.shared = shared;
+    conn = sys.spawn(connection, cfg);
+    conn->attach_functor(
+        [this](const caf::error& reason) { exit_why = reason; });
+    drain();
+  }
+
+  // The base fixture's destructor runs until no timer is left: the pinging
+  // connection must be gone by then.
+  ~fixture() {
+    self->send_exit(conn, caf::exit_reason::user_shutdown);
+    drain();
+  }
+
+  void answer_rtm_connect(const std::string& url) {
+    rtm_connect_result res;
+    res.ok = true;
+    res.url = url;
+    res.identity = R"({"self":{"id":"U0BOT"},"team":{"id":"T1"}})";
+    self->send(conn, res);
+    drain();
+  }
+
+  void frame(const std::string& text) {
+    self->send(conn, ws_text{transport->session_id, text});
+    drain();
+  }
+
+  void connect() {
+    answer_rtm_connect("ws://127.0.0.1:1/rtm/ticket?dp=1");
+    self->send(conn, ws_opened{transport->session_id});
+    frame(R"({"type":"hello"})");
+  }
+
+  conn_errc exit_code() const {
+    CAF_REQUIRE(exit_why.has_value());
+    CAF_REQUIRE_EQUAL(exit_why->category(), conn_category);
+    return static_cast<conn_errc>(exit_why->code());
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(connection_tests, fixture)
+
+CAF_TEST(the socket URL is opened exactly as rtm.connect gave it) {
+  CAF_CHECK_EQUAL(rtm_connect_calls, 1);
+  answer_rtm_connect("wss://example.invalid/websocket/abc?dp=1&x=%2F");
+  CAF_REQUIRE_EQUAL(transport->urls.size(), 1u);
+  CAF_CHECK_EQUAL(transport->urls[0],
+                  "wss://example.invalid/websocket/abc?dp=1&x=%2F");
+  auto identity = shared->identity();
+  CAF_CHECK_EQUAL(identity["self"]["id"], "U0BOT");
+  CAF_CHECK(shared->state == connection_state::connecting);
+}
+
+CAF_TEST(hello marks the connection up and is delivered like any event) {
+  connect();
+  CAF_CHECK(shared->state == connection_state::connected);
+  CAF_CHECK_EQUAL(shared->connections.load(), 1u);
+  CAF_CHECK_EQUAL(*hellos, 1);
+  frame(R"({"type":"message","channel":"C1","text":"Hello","ts":"1.2"})");
+  frame(R"({"type":"some_future_event","x":1})");
+  CAF_REQUIRE_EQUAL(events->size(), 3u);
+  CAF_CHECK_EQUAL((*events)[0]["type"], "hello");
+  CAF_CHECK_EQUAL((*events)[1]["text"], "Hello");
+  CAF_CHECK_EQUAL((*events)[2]["type"], "some_future_event");
+  CAF_CHECK_EQUAL(shared->events.load(), 3u);
+  CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(malformed frames are counted reported and dropped) {
+  connect();
+  frame("this is not json");
+  frame(R"([1,2,3])");
+  frame(R"({"no_type":true})");
+  frame(R"({"type":42})");
+  self->send(conn, ws_binary{transport->session_id, 12});
+  drain();
+  frame(R"({"type":"message","channel":"C1","text":"still here"})");
+  CAF_CHECK_EQUAL(shared->malformed_frames.load(), 5u);
+  CAF_REQUIRE_EQUAL(events->size(), 2u);
+  CAF_CHECK_EQUAL((*events)[1]["text"], "still here");
+  auto reports = std::count_if(log_lines.begin(), log_lines.end(),
+                               [](const std::string& line) {
+                                 return line.find("malformed") != line.npos;
+                               });
+  CAF_CHECK_EQUAL(reports, 5);
+  CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(frames of an older session are ignored) {
+  connect();
+  self->send(conn, ws_text{transport->session_id + 1000,
+                           R"({"type":"message","text":"stale"})"});
+  self->send(conn, ws_closed{transport->session_id + 1000, "old socket"});
+  drain();
+  CAF_CHECK_EQUAL(events->size(), 1u);
+  CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(pings go out at the ping interval once connected) {
+  answer_rtm_connect("ws://127.0.0.1:1/rtm/t?dp=1");
+  advance_time(3s);
+  drain();
+  CAF_CHECK(transport->session->frames("ping").empty());
+  frame(R"({"type":"hello"})");
+  advance_time(1s);
+  drain();
+  auto pings = transport->session->frames("ping");
+  CAF_REQUIRE_EQUAL(pings.size(), 1u);
+  CAF_CHECK(pings[0]["id"].get<std::int64_t>() > 0);
+  CAF_CHECK(pings[0]["time"].is_number());
+  advance_time(1s);
+  drain();
+  pings = transport->session->frames("ping");
+  CAF_REQUIRE_EQUAL(pings.size(), 2u);
+  CAF_CHECK_NOT_EQUAL(pings[0]["id"], pings[1]["id"]);
+}
+
+CAF_TEST(sends get an id and their future resolves with the reply) {
+  connect();
+  auto [request, result] = shared->acks.add();
+  self->send(
+      conn, outgoing_frame{request,
+                           R"({"type":"message","channel":"C1","text":"hi"})"});
+  drain();
+  auto sent = transport->session->frames("message");
+  CAF_REQUIRE_EQUAL(sent.size(), 1u);
+  auto id = sent[0]["id"].get<std::uint64_t>();
+  CAF_CHECK(id > 0);
+  CAF_CHECK(result.wait_for(0s) == std::future_status::timeout);
+  frame(R"({"ok":true,"reply_to":)" + std::to_string(id) +
+        R"(,"ts":"123.456","text":"hi"})");
+  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  auto reply = result.get();
+  CAF_CHECK_EQUAL(reply["ts"], "123.456");
+  // Replies are not events.
+  CAF_CHECK_EQUAL(events->size(), 1u);
+  CAF_CHECK_EQUAL(shared->malformed_frames.load(), 0u);
+}
+
+CAF_TEST(an error reply fails the future with Slacks message) {
+  connect();
+  auto [request, result] = shared->acks.add();
+  self->send(conn,
+             outgoing_frame{request, R"({"type":"message","channel":"C1"})"});
+  drain();
+  auto id = transport->session->frames("message").at(0)["id"].dump();
+  frame(R"({"ok":false,"reply_to":)" + id +
+        R"(,"error":{"code":2,"msg":"message text is missing"}})");
+  try {
+    result.get();
+    CAF_FAIL("expected an api_error");
+  } catch (const api_error& ex) {
+    CAF_CHECK_EQUAL(ex.error(), "message text is missing");
+  }
+}
+
+CAF_TEST(a lost socket ends the actor with a transient error and fails sends) {
+  connect();
+  auto [request, result] = shared->acks.add();
+  self->send(conn,
+             outgoing_frame{request,
+                            R"({"type":"message","channel":"C1","text":"x"})"});
+  drain();
+  self->send(conn, ws_closed{transport->session_id, "connection reset"});
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::transient);
+  auto failed = false;
+  try {
+    result.get();
+  } catch (const transport_error&) {
+    failed = true;
+  }
+  CAF_CHECK(failed);
+}
+
+CAF_TEST(a refused token ends the actor with a fatal error) {
+  rtm_connect_result res;
+  res.error = "invalid_auth";
+  self->send(conn, res);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::fatal);
+  CAF_CHECK(transport->urls.empty());
+}
+
+CAF_TEST(a failed rtm.connect for other reasons is transient) {
+  rtm_connect_result res;
+  res.error = "ratelimited";
+  res.retry_after = 7;
+  self->send(conn, res);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::transient);
+  auto& ctx = exit_why->context();
+  CAF_REQUIRE((ctx.match_elements<std::string, std::int32_t>()));
+  CAF_CHECK_EQUAL(ctx.get_as<std::int32_t>(1), 7);
+}
+
+CAF_TEST(goodbye and an expired URL ask for a reconnect) {
+  connect();
+  frame(R"({"type":"goodbye"})");
+  CAF_CHECK(exit_code() == conn_errc::reconnect);
+  // The goodbye still reached the handlers.
+  CAF_CHECK_EQUAL(events->back()["type"], "goodbye");
+  CAF_CHECK(transport->session->closed);
+}
+
+CAF_TEST(an expired URL before hello asks for a reconnect) {
+  answer_rtm_connect("ws://127.0.0.1:1/rtm/t?dp=1");
+  frame(
+      R"({"type":"error","error":{"code":1,"msg":"Socket URL has expired"}})");
+  CAF_CHECK(exit_code() == conn_errc::reconnect);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,144 @@
+// Routing by type, "*", several handlers; per-conversation worker choice.
+#define CAF_SUITE dispatcher
+
+#include "actors/dispatcher.hpp"
+
+#include "tests/unit/fixture.hpp"
+
+using namespace slackrtm;
+
+namespace {
+
+// What a probe worker saw: (group, worker, channel or type).
+struct seen_job {
+  std::uint32_t group;
+  std::uint32_t worker;
+  std::string channel;
+  std::string text;
+};
+
+// A stand-in for a handler worker: records each job; replies `job_done`
+// only when `auto_done` is set, so tests can hold a worker busy.
+caf::behavior probe_worker(caf::event_based_actor* self,
+                           std::shared_ptr<std::vector<seen_job>> log,
+                           bool auto_done) {
+  return {
+      [=](handler_job& job) {
+        auto& ev = job.event.body();
+        log->push_back({job.group, job.worker, ev.value("channel", ""),
+                        ev.value("text", std::string{job.event.type()})});
+        if (auto_done)
+          self->send(caf::actor_cast<caf::actor>(self->current_sender()),
+                     job_done{job.group, job.worker, job.key});
+      },
+  };
+}
+
+struct fixture : slackrtm::test::fixture {
+  std::shared_ptr<std::vector<seen_job>> seen =
+      std::make_shared<std::vector<seen_job>>();
+
+  caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
+                             bool auto_done = true) {
+    std::vector<handler_group> groups;
+    for (auto& [type, n] : spec) {
+      handler_group g{type, {}};
+      for (int i = 0; i < n; ++i)
+        g.workers.push_back(sys.spawn(probe_worker, seen, auto_done));
+      groups.push_back(std::move(g));
+    }
+    auto result = sys.spawn(dispatcher, std::move(groups));
+    drain();
+    return result;
+  }
+
+  void deliver(const caf::actor& disp, nlohmann::json ev) {
+    self->send(disp, rtm_event{shared_event{std::move(ev)}});
+    drain();
+  }
+
+  static nlohmann::json message(const std::string& channel,
+                                const std::string& text) {
+    return {{"type", "message"}, {"channel", channel}, {"text", text}};
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(dispatcher_tests, fixture)
+
+CAF_TEST(events go to the handlers of their type only) {
+  auto disp = make_dispatcher({{"message", 1}, {"reaction_added", 1}});
+  deliver(disp, message("C1", "hi"));
+  deliver(disp, {{"type", "reaction_added"}, {"item", {{"channel", "C1"}}}});
+  deliver(disp, {{"type", "user_typing"}, {"channel", "C1"}});
+  CAF_REQUIRE_EQUAL(seen->size(), 2u);
+  CAF_CHECK_EQUAL((*seen)[0].group, 0u);
+  CAF_CHECK_EQUAL((*seen)[0].text, "hi");
+  CAF_CHECK_EQUAL((*seen)[1].group, 1u);
+  CAF_CHECK_EQUAL((*seen)[1].text, "reaction_added");
+  self->send(disp, caf::get_atom::value);
+  drain();
+  self->receive(
+      [](std::uint64_t unhandled) { CAF_CHECK_EQUAL(unhandled, 1u); });
+}
+
+CAF_TEST(wildcard handlers get every event and several handlers share a type) {
+  auto disp = make_dispatcher({{"message", 1}, {"*", 1}, {"message", 1}});
+  deliver(disp, message("C1", "hi"));
+  deliver(disp, {{"type", "hello"}});
+  // "hi" reaches both message handlers and "*"; "hello" only "*".
+  std::vector<std::uint32_t> groups_hi;
+  std::vector<std::uint32_t> groups_hello;
+  for (auto& job : *seen)
+    (job.text == "hi" ? groups_hi : groups_hello).push_back(job.group);
+  std::sort(groups_hi.begin(), groups_hi.end());
+  CAF_CHECK_EQUAL(groups_hi, (std::vector<std::uint32_t>{0, 1, 2}));
+  CAF_CHECK_EQUAL(groups_hello, (std::vector<std::uint32_t>{1}));
+}
+
+CAF_TEST(a busy conversation keeps its worker while others go elsewhere) {
+  auto disp = make_dispatcher({{"message", 3}}, false);
+  deliver(disp, message("C1", "a1"));
+  deliver(disp, message("C2", "b1"));
+  deliver(disp, message("C1", "a2"));
+  deliver(disp, message("C3", "c1"));
+  CAF_REQUIRE_EQUAL(seen->size(), 4u);
+  auto w_a1 = (*seen)[0].worker;
+  auto w_b1 = (*seen)[1].worker;
+  auto w_a2 = (*seen)[2].worker;
+  auto w_c1 = (*seen)[3].worker;
+  CAF_CHECK_EQUAL(w_a1, w_a2);
+  CAF_CHECK_NOT_EQUAL(w_a1, w_b1);
+  CAF_CHECK_NOT_EQUAL(w_c1, w_a1);
+  CAF_CHECK_NOT_EQUAL(w_c1, w_b1);
+}
+
+CAF_TEST(a finished conversation is free to move to the least loaded worker) {
+  auto disp = make_dispatcher({{"message", 2}}, false);
+  deliver(disp, message("C1", "a1"));
+  auto key = conversation_key(message("C1", ""));
+  deliver(disp, message("C2", "b1"));
+  deliver(disp, message("C2", "b2"));
+  // C1's only job finishes: C1 is unbound; worker 0 is now the idle one.
+  auto w_a1 = (*seen)[0].worker;
+  self->send(disp, job_done{0, w_a1, key});
+  drain();
+  deliver(disp, message("C1", "a2"));
+  CAF_CHECK_EQUAL(seen->back().worker, w_a1);
+  // C2 still has two jobs in flight on the other worker: it stays there.
+  deliver(disp, message("C2", "b3"));
+  CAF_CHECK_EQUAL(seen->back().worker, (*seen)[1].worker);
+}
+
+CAF_TEST(conversation keys come from channel channel id item or user) {
+  auto k1 = conversation_key({{"channel", "C1"}});
+  CAF_CHECK_NOT_EQUAL(k1, 0u);
+  CAF_CHECK_EQUAL(conversation_key({{"channel", {{"id", "C1"}}}}), k1);
+  CAF_CHECK_EQUAL(conversation_key({{"item", {{"channel", "C1"}}}}), k1);
+  CAF_CHECK_NOT_EQUAL(conversation_key({{"user", "U1"}}), 0u);
+  CAF_CHECK_EQUAL(conversation_key({{"type", "hello"}}), 0u);
+  CAF_CHECK_NOT_EQUAL(conversation_key({{"channel", "C2"}}), k1);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

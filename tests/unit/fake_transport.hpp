@@ -1,0 +1,48 @@
+// A WebSocket transport for tests: records what the actor opens and sends;
+// the test plays the server by sending ws_* messages to the actor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "transport/ws_transport.hpp"
+
+namespace slackrtm::test {
+
+struct fake_session : ws_session {
+  std::vector<std::string> sent;
+  bool closed = false;
+
+  void send(std::string text) override { sent.push_back(std::move(text)); }
+  void close() override { closed = true; }
+
+  /// The sent frames of type `type`, parsed.
+  std::vector<nlohmann::json> frames(const std::string& type) const {
+    std::vector<nlohmann::json> result;
+    for (auto& text : sent) {
+      auto frame = nlohmann::json::parse(text);
+      if (frame.value("type", "") == type)
+        result.push_back(frame);
+    }
+    return result;
+  }
+};
+
+struct fake_transport : ws_transport {
+  std::vector<std::string> urls;
+  std::shared_ptr<fake_session> session;
+  std::uint64_t session_id = 0;
+
+  std::shared_ptr<ws_session> open(const std::string& url, caf::actor,
+                                   std::uint64_t id) override {
+    urls.push_back(url);
+    session = std::make_shared<fake_session>();
+    session_id = id;
+    return session;
+  }
+};
+
+} // namespace slackrtm::test

@@ -1,0 +1,87 @@
+// A worker runs callbacks in arrival order, survives throwing callbacks,
+// and reports each job done to its dispatcher.
+#define CAF_SUITE handler_worker
+
+#include "actors/handler_worker.hpp"
+
+#include "actors/dispatcher.hpp"
+#include "src/logger.hpp"
+#include "tests/unit/fixture.hpp"
+
+using namespace slackrtm;
+
+namespace {
+
+struct fixture : slackrtm::test::fixture {
+  std::vector<std::string> calls;
+  std::vector<std::string> log_lines;
+  std::shared_ptr<std::atomic<std::uint64_t>> errors =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+
+  caf::actor make_worker() {
+    handler_worker_config cfg;
+    cfg.callback = [this](const nlohmann::json& ev) {
+      auto text = ev.value("text", "");
+      if (text == "boom")
+        throw std::runtime_error("handler failed on purpose");
+      calls.push_back(ev.value("channel", "") + ":" + text);
+    };
+    cfg.log = std::make_shared<const logger>(
+        log_level::info, [this](log_level, std::string_view line) {
+          log_lines.emplace_back(line);
+        });
+    cfg.errors = errors;
+    return sys.spawn(handler_worker, cfg);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(handler_worker_tests, fixture)
+
+CAF_TEST(one conversation is handled in arrival order across workers) {
+  // Through a real dispatcher with two real workers.
+  std::vector<handler_group> groups{
+      {"message", {make_worker(), make_worker()}}};
+  auto disp = sys.spawn(dispatcher, groups);
+  for (int i = 0; i < 5; ++i) {
+    for (auto channel : {"C1", "C2"}) {
+      nlohmann::json ev{{"type", "message"},
+                        {"channel", channel},
+                        {"text", std::to_string(i)}};
+      self->send(disp, rtm_event{shared_event{ev}});
+    }
+  }
+  drain();
+  std::vector<std::string> c1;
+  std::vector<std::string> c2;
+  for (auto& call : calls)
+    (call[1] == '1' ? c1 : c2).push_back(call);
+  CAF_CHECK_EQUAL(
+      c1, (std::vector<std::string>{"C1:0", "C1:1", "C1:2", "C1:3", "C1:4"}));
+  CAF_CHECK_EQUAL(
+      c2, (std::vector<std::string>{"C2:0", "C2:1", "C2:2", "C2:3", "C2:4"}));
+}
+
+CAF_TEST(a throwing callback is logged and counted and the worker goes on) {
+  auto worker = make_worker();
+  auto send_job = [&](const char* text) {
+    nlohmann::json ev{{"type", "message"}, {"channel", "C1"}, {"text", text}};
+    self->send(worker, handler_job{shared_event{ev}, 0, 0, 1});
+    drain();
+  };
+  send_job("boom");
+  send_job("after");
+  CAF_CHECK_EQUAL(errors->load(), 1u);
+  CAF_REQUIRE_EQUAL(log_lines.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(log_lines[0].find("handler failed on purpose"),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(calls, (std::vector<std::string>{"C1:after"}));
+  // Each job was reported done to its sender.
+  int done = 0;
+  while (self->mailbox().size() > 0)
+    self->receive([&](job_done&) { ++done; });
+  CAF_CHECK_EQUAL(done, 2);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,296 @@
+// WebSocket sessions on Boost.Beast. All sessions run on one io_context
+// thread owned by the transport; they talk to their connection actor only by
+// messages (anon_send from here, net::post from the actor's side).
+#include "transport/ws_transport.hpp"
+
+#include <deque>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "actors/messages.hpp"
+#include "src/logger.hpp"
+#include "src/url.hpp"
+#include "transport/tls.hpp"
+
+namespace slackrtm {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Largest frame accepted from the server.
+constexpr std::size_t max_frame_size = 16 * 1024 * 1024;
+
+template <class Stream>
+class beast_session
+    : public ws_session,
+      public std::enable_shared_from_this<beast_session<Stream>> {
+public:
+  static constexpr bool secure = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  template <class... Ts>
+  beast_session(net::io_context& ioc, url_parts url, caf::actor listener,
+                std::uint64_t id, std::chrono::milliseconds timeout,
+                Ts&&... stream_args)
+      : resolver_(net::make_strand(ioc)),
+        ws_(resolver_.get_executor(), std::forward<Ts>(stream_args)...),
+        url_(std::move(url)), listener_(std::move(listener)), id_(id),
+        timeout_(timeout) {
+    // nop
+  }
+
+  void start() {
+    net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->resolver_.async_resolve(
+          self->url_.host, self->url_.port,
+          [self](beast::error_code ec, tcp::resolver::results_type results) {
+            self->on_resolve(ec, results);
+          });
+    });
+  }
+
+  void send(std::string text) override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(),
+                                   text = std::move(text)]() mutable {
+      if (self->finished_)
+        return;
+      self->outbox_.push_back(std::move(text));
+      if (self->open_ && !self->writing_)
+        self->write_next();
+    });
+  }
+
+  void close() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (self->finished_ || self->closing_)
+        return;
+      self->closing_ = true;
+      if (!self->open_) {
+        self->finish("closed before the handshake completed");
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        return;
+      }
+      // Bound the closing handshake: a dead peer must not keep us waiting.
+      websocket::stream_base::timeout opt{};
+      opt.handshake_timeout = std::chrono::seconds{2};
+      opt.idle_timeout = websocket::stream_base::none();
+      self->ws_.set_option(opt);
+      self->ws_.async_close(
+          websocket::close_code::normal,
+          [self](beast::error_code) { self->finish("closed by the client"); });
+    });
+  }
+
+private:
+  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+    if (ec)
+      return fail("cannot resolve " + url_.host, ec);
+    beast::get_lowest_layer(ws_).expires_after(timeout_);
+    beast::get_lowest_layer(ws_).async_connect(
+        results,
+        [self = this->shared_from_this()](beast::error_code ec, tcp::endpoint) {
+          self->on_connect(ec);
+        });
+  }
+
+  void on_connect(beast::error_code ec) {
+    if (ec)
+      return fail("cannot connect to " + url_.host_header(), ec);
+    if constexpr (secure) {
+      auto& tls = ws_.next_layer();
+      if (!SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()))
+        return fail("cannot set TLS server name", {});
+      tls.set_verify_callback(ssl::host_name_verification(url_.host));
+      beast::get_lowest_layer(ws_).expires_after(timeout_);
+      tls.async_handshake(
+          ssl::stream_base::client,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec)
+              return self->fail("TLS handshake failed", ec);
+            self->handshake();
+          });
+    } else {
+      handshake();
+    }
+  }
+
+  void handshake() {
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout opt{};
+    opt.handshake_timeout = timeout_;
+    opt.idle_timeout = websocket::stream_base::none();
+    opt.keep_alive_pings = false;
+    ws_.set_option(opt);
+    ws_.read_message_max(max_frame_size);
+    ws_.set_option(
+        websocket::stream_base::decorator([](websocket::request_type& req) {
+          req.set(beast::http::field::user_agent, "slackrtm/0.1");
+        }));
+    ws_.async_handshake(
+        url_.host_header(), url_.target,
+        [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec)
+            return self->fail("WebSocket handshake failed", ec);
+          self->on_open();
+        });
+  }
+
+  void on_open() {
+    if (closing_) {
+      finish("closed by the client");
+      return;
+    }
+    open_ = true;
+    caf::anon_send(listener_, ws_opened{id_});
+    read_next();
+    if (!outbox_.empty())
+      write_next();
+  }
+
+  void read_next() {
+    ws_.async_read(
+        buffer_, [self = this->shared_from_this()](
+                     beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) {
+      if (ec == websocket::error::closed) {
+        auto& why = ws_.reason();
+        auto text = "closed by the server (code " +
+                    std::to_string(static_cast<unsigned>(why.code)) + ")";
+        if (!why.reason.empty())
+          text += ": " + std::string{why.reason.c_str()};
+        return finish(text);
+      }
+      return fail("read failed", ec);
+    }
+    if (ws_.got_text()) {
+      caf::anon_send(listener_,
+                     ws_text{id_, beast::buffers_to_string(buffer_.data())});
+    } else {
+      caf::anon_send(listener_, ws_binary{id_, buffer_.size()});
+    }
+    buffer_.consume(buffer_.size());
+    read_next();
+  }
+
+  void write_next() {
+    if (closing_ || finished_)
+      return;
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(
+        net::buffer(outbox_.front()),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          self->writing_ = false;
+          if (ec)
+            return self->fail("write failed", ec);
+          self->outbox_.pop_front();
+          if (!self->outbox_.empty())
+            self->write_next();
+        });
+  }
+
+  void fail(const std::string& what, beast::error_code ec) {
+    if (closing_ && ec == net::error::operation_aborted)
+      return finish("closed by the client");
+    finish(ec ? what + ": " + ec.message() : what);
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  // Reports the end of the session exactly once.
+  void finish(const std::string& reason) {
+    if (finished_)
+      return;
+    finished_ = true;
+    open_ = false;
+    outbox_.clear();
+    caf::anon_send(listener_, ws_closed{id_, reason});
+  }
+
+  tcp::resolver resolver_;
+  websocket::stream<Stream> ws_;
+  url_parts url_;
+  caf::actor listener_;
+  std::uint64_t id_;
+  std::chrono::milliseconds timeout_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> outbox_;
+  bool open_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+};
+
+class beast_ws_transport : public ws_transport {
+public:
+  beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
+                     std::shared_ptr<const logger> log)
+      : tls_ctx_(make_tls_context(tls)), work_(net::make_work_guard(ioc_)),
+        timeout_(timeout), log_(std::move(log)) {
+    thread_ = std::thread{[this] { ioc_.run(); }};
+  }
+
+  ~beast_ws_transport() override {
+    work_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+
+  std::shared_ptr<ws_session> open(const std::string& url, caf::actor listener,
+                                   std::uint64_t id) override {
+    auto parts = parse_url(url);
+    if (!parts || (parts->scheme != "ws" && parts->scheme != "wss")) {
+      caf::anon_send(listener, ws_closed{id, "not a WebSocket URL"});
+      return nullptr;
+    }
+    if (parts->secure()) {
+      auto s =
+          std::make_shared<beast_session<beast::ssl_stream<beast::tcp_stream>>>(
+              ioc_, std::move(*parts), std::move(listener), id, timeout_,
+              tls_ctx_);
+      s->start();
+      return s;
+    }
+    auto s = std::make_shared<beast_session<beast::tcp_stream>>(
+        ioc_, std::move(*parts), std::move(listener), id, timeout_);
+    s->start();
+    return s;
+  }
+
+private:
+  // Declared before the io_context: sessions still queued in it at
+  // destruction refer to this context.
+  ssl::context tls_ctx_;
+  net::io_context ioc_;
+  net::executor_work_guard<net::io_context::executor_type> work_;
+  std::chrono::milliseconds timeout_;
+  std::shared_ptr<const logger> log_;
+  std::thread thread_;
+};
+
+} // namespace
+
+std::shared_ptr<ws_transport>
+make_beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
+                        std::shared_ptr<const logger> log) {
+  return std::make_shared<beast_ws_transport>(std::move(tls), timeout,
+                                              std::move(log));
+}
+
+} // namespace slackrtm

@@ -1,0 +1,211 @@
+// Blocking HTTP/1.1 over Beast. Each pooled connection owns an io_context
+// that the calling thread drives, so every step runs under a deadline
+// (tcp_stream timeouts) without a thread of its own.
+#include "transport/http_client.hpp"
+
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/version.hpp>
+
+#include "slackrtm/error.hpp"
+#include "src/url.hpp"
+#include "transport/tls.hpp"
+
+namespace slackrtm {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Answers larger than this are refused (users.list pages stay far below).
+constexpr std::uint64_t max_body_size = 64 * 1024 * 1024;
+
+struct connection {
+  net::io_context ioc;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& lowest() {
+    return tls ? beast::get_lowest_layer(*tls) : *plain;
+  }
+
+  // Runs the operation started by `start` to completion on this thread.
+  template <class Start>
+  beast::error_code run(Start&& start) {
+    beast::error_code result;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    return result;
+  }
+};
+
+std::string describe(const url_parts& url) {
+  return url.scheme + "://" + url.host_header();
+}
+
+} // namespace
+
+struct http_client::impl {
+  ssl::context tls_ctx;
+  std::chrono::milliseconds timeout;
+  std::mutex mtx;
+  std::multimap<std::string, std::unique_ptr<connection>> idle;
+
+  impl(const tls_options& tls, std::chrono::milliseconds t)
+      : tls_ctx(make_tls_context(tls)), timeout(t) {
+    // nop
+  }
+
+  std::unique_ptr<connection> take(const std::string& key) {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto i = idle.find(key);
+    if (i == idle.end())
+      return nullptr;
+    auto result = std::move(i->second);
+    idle.erase(i);
+    return result;
+  }
+
+  void give_back(const std::string& key, std::unique_ptr<connection> conn) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (idle.count(key) < 8)
+      idle.emplace(key, std::move(conn));
+  }
+
+  std::unique_ptr<connection> open(const url_parts& url) {
+    auto conn = std::make_unique<connection>();
+    tcp::resolver resolver{conn->ioc};
+    tcp::resolver::results_type endpoints;
+    auto ec = conn->run([&](auto done) {
+      resolver.async_resolve(url.host, url.port,
+                             [&, done](beast::error_code e, auto results) {
+                               endpoints = results;
+                               done(e);
+                             });
+    });
+    if (ec)
+      throw transport_error("cannot resolve " + describe(url) + ": " +
+                            ec.message());
+    if (url.secure())
+      conn->tls.emplace(conn->ioc, tls_ctx);
+    else
+      conn->plain.emplace(conn->ioc);
+    conn->lowest().expires_after(timeout);
+    ec = conn->run(
+        [&](auto done) { conn->lowest().async_connect(endpoints, done); });
+    if (ec)
+      throw transport_error("cannot connect to " + describe(url) + ": " +
+                            ec.message());
+    if (conn->tls) {
+      auto* handle = conn->tls->native_handle();
+      if (!SSL_set_tlsext_host_name(handle, url.host.c_str()))
+        throw transport_error("cannot set TLS server name for " +
+                              describe(url));
+      conn->tls->set_verify_callback(ssl::host_name_verification(url.host));
+      conn->lowest().expires_after(timeout);
+      ec = conn->run([&](auto done) {
+        conn->tls->async_handshake(ssl::stream_base::client, done);
+      });
+      if (ec)
+        throw transport_error("TLS handshake with " + describe(url) +
+                              " failed: " + ec.message());
+    }
+    return conn;
+  }
+
+  // Sends `req` and reads the answer; nullopt when the connection turned out
+  // to be closed by the server (a stale keep-alive connection).
+  std::optional<http::response<http::string_body>>
+  exchange(connection& conn, http::request<http::string_body>& req,
+           beast::error_code& ec) {
+    conn.lowest().expires_after(timeout);
+    ec = conn.run([&](auto done) {
+      if (conn.tls)
+        http::async_write(*conn.tls, req, done);
+      else
+        http::async_write(*conn.plain, req, done);
+    });
+    if (ec)
+      return std::nullopt;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_body_size);
+    conn.lowest().expires_after(timeout);
+    ec = conn.run([&](auto done) {
+      if (conn.tls)
+        http::async_read(*conn.tls, conn.buffer, parser, done);
+      else
+        http::async_read(*conn.plain, conn.buffer, parser, done);
+    });
+    if (ec)
+      return std::nullopt;
+    return parser.release();
+  }
+};
+
+http_client::http_client(tls_options tls, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<impl>(tls, timeout)) {
+  // nop
+}
+
+http_client::~http_client() = default;
+
+http_response http_client::perform(const http_request& request) {
+  auto url = parse_url(request.url);
+  if (!url || (url->scheme != "http" && url->scheme != "https"))
+    throw transport_error("not an http(s) URL: " + request.url);
+  http::request<http::string_body> req;
+  req.method_string(request.method);
+  req.target(url->target);
+  req.version(11);
+  req.set(http::field::host, url->host_header());
+  req.set(http::field::user_agent, "slackrtm/0.1 " BOOST_BEAST_VERSION_STRING);
+  req.keep_alive(true);
+  for (auto& [name, value] : request.headers)
+    req.set(name, value);
+  if (!request.content_type.empty())
+    req.set(http::field::content_type, request.content_type);
+  req.body() = request.body;
+  req.prepare_payload();
+  auto key = url->scheme + "://" + url->host + ":" + url->port;
+  // A pooled connection may have been closed by the server meanwhile: then
+  // try once more on a fresh one. A fresh connection's failure is final.
+  for (;;) {
+    auto conn = impl_->take(key);
+    auto reused = conn != nullptr;
+    if (!conn)
+      conn = impl_->open(*url);
+    beast::error_code ec;
+    auto res = impl_->exchange(*conn, req, ec);
+    if (!res) {
+      if (reused && ec != beast::error::timeout)
+        continue;
+      throw transport_error(request.method + " " + describe(*url) +
+                            url->target + " failed: " + ec.message());
+    }
+    http_response result;
+    result.status = static_cast<int>(res->result_int());
+    result.body = std::move(res->body());
+    if (auto i = res->find(http::field::retry_after); i != res->end())
+      result.retry_after = std::string{i->value()};
+    if (res->keep_alive())
+      impl_->give_back(key, std::move(conn));
+    return result;
+  }
+}
+
+} // namespace slackrtm

@@ -1,0 +1,15 @@
+// The one place where TLS client settings are made: certificate checks
+// against the system store (which honours SSL_CERT_FILE) plus extra CAs.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "slackrtm/options.hpp"
+
+namespace slackrtm {
+
+/// A client context that verifies the peer's certificate chain. Host names
+/// are verified per stream (see `verify_host`).
+boost::asio::ssl::context make_tls_context(const tls_options& tls);
+
+} // namespace slackrtm

@@ -1,0 +1,49 @@
+// The socket behind a small interface: the connection actor opens sessions
+// through it, and tests replace it with a fake that records what was sent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+
+#include "slackrtm/options.hpp"
+
+namespace slackrtm {
+
+class logger;
+
+/// One WebSocket. Everything it learns goes to its listener actor as
+/// `ws_opened`, `ws_text`, `ws_binary` and finally one `ws_closed`, each
+/// tagged with the session id given to `open`.
+class ws_session {
+public:
+  virtual ~ws_session() = default;
+
+  /// Queues a text frame; frames go out in the order of the calls.
+  virtual void send(std::string text) = 0;
+
+  /// Sends a close frame and ends the session; `ws_closed` follows.
+  virtual void close() = 0;
+};
+
+/// Opens WebSocket sessions.
+class ws_transport {
+public:
+  virtual ~ws_transport() = default;
+
+  /// Opens `url` (`ws://` or `wss://`, query string kept as given) and reports
+  /// to `listener`. Never blocks.
+  virtual std::shared_ptr<ws_session>
+  open(const std::string& url, caf::actor listener, std::uint64_t session) = 0;
+};
+
+/// The real transport: Boost.Beast on an io_context thread of its own, TLS
+/// through OpenSSL with certificate and host name verification.
+std::shared_ptr<ws_transport>
+make_beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
+                        std::shared_ptr<const logger> log);
+
+} // namespace slackrtm
