@@ -183,11 +183,16 @@ struct client::impl {
     cv.wait(guard, [this] { return !supervising; });
   }
 
+  // Ends the workers and the dispatcher and drops our handles: a detached
+  // actor's thread only ends once no handle refers to it anymore.
   void stop_workers() {
     for (auto& w : workers)
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     if (dispatcher)
       caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
+    workers.clear();
+    dispatcher = nullptr;
+    supervisor = nullptr;
   }
 };
 

@@ -57,11 +57,17 @@ struct web_client::impl {
   }
 
   nlohmann::json call(std::string_view method, std::string content_type,
-                      std::string body) {
+                      std::string body, std::string verb = "POST") {
     http_request req;
+    req.method = std::move(verb);
     req.url = options.base_url + std::string{method};
-    req.content_type = std::move(content_type);
-    req.body = std::move(body);
+    if (req.method == "GET") {
+      if (!body.empty())
+        req.url += "?" + body;
+    } else {
+      req.content_type = std::move(content_type);
+      req.body = std::move(body);
+    }
     if (!options.token.empty())
       req.headers.emplace_back("Authorization", "Bearer " + options.token);
     std::string name{method};
@@ -115,6 +121,11 @@ nlohmann::json web_client::api_call(std::string_view method,
 nlohmann::json web_client::api_call_json(std::string_view method,
                                          const nlohmann::json& params) {
   return impl_->call(method, "application/json; charset=utf-8", params.dump());
+}
+
+nlohmann::json web_client::api_get(std::string_view method,
+                                   const nlohmann::json& params) {
+  return impl_->call(method, {}, form_body(params), "GET");
 }
 
 void web_client::async_api_call(std::string method, nlohmann::json params,

@@ -44,6 +44,11 @@ public:
   nlohmann::json api_call_json(std::string_view method,
                                const nlohmann::json& params);
 
+  /// Like `api_call`, as a GET request with `params` in the query string.
+  nlohmann::json
+  api_get(std::string_view method,
+          const nlohmann::json& params = nlohmann::json::object());
+
   /// Runs `api_call` on an internal thread and reports to `done`; for callers
   /// that must not block, such as actors.
   void async_api_call(std::string method, nlohmann::json params, callback done);

@@ -1,0 +1,24 @@
+// server.hpp — the network side's entry point, free of Beast headers so that
+// only server.cpp pays for compiling them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sim {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  unsigned short port = 0;
+  std::vector<std::string> tokens;
+  std::string tls_cert;
+  std::string tls_key;
+  long url_ttl = 30;
+  std::string port_file;
+  bool quiet = false;
+};
+
+// Serves until SIGINT/SIGTERM; returns the process exit code.
+int run_server(const server_options& opts);
+
+} // namespace sim

@@ -1,0 +1,482 @@
+// simulator.cpp — what the simulated Slack answers; the network side hands
+// it parsed requests and frames and carries its answers back.
+#include "simulator.hpp"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+namespace sim {
+
+namespace {
+
+const char* const bot_user = "U0BOT0001";
+const char* const bot_id = "B0BOT0001";
+constexpr std::size_t max_post_chars = 40000;
+const char* const expired_url =
+    R"({"type":"error","error":{"code":1,"msg":"Socket URL has expired"}})";
+
+const std::set<std::string, std::less<>> known_methods = {
+    "rtm.connect", "rtm.start", "auth.test", "chat.postMessage"};
+const std::set<std::string, std::less<>> control_gets = {"calls", "posts",
+                                                         "sent", "connections"};
+const std::set<std::string, std::less<>> control_posts = {
+    "message", "inject", "raw", "drop", "goodbye", "pings", "fail", "reset"};
+
+http_reply bad_arguments(std::string detail) {
+  return json_reply(400, {{"ok", false},
+                          {"error", "invalid_arguments"},
+                          {"detail", std::move(detail)}});
+}
+
+// Form parameters are strings while JSON ones may be anything: compare and
+// print them as text either way.
+std::optional<std::string> param_text(const json& params, const char* key) {
+  auto i = params.find(key);
+  if (i == params.end() || i->is_null())
+    return std::nullopt;
+  if (i->is_string())
+    return i->get<std::string>();
+  return dump(*i);
+}
+
+bool positive_integer(const json& j) {
+  if (j.is_number_unsigned())
+    return j.get<std::uint64_t>() > 0;
+  if (j.is_number_integer())
+    return j.get<std::int64_t>() > 0;
+  return false;
+}
+
+// An optional integer field within [lo, hi]; false if present but invalid.
+bool int_field(const json& body, const char* key, long long lo, long long hi,
+               std::optional<long long>& out) {
+  auto i = body.find(key);
+  if (i == body.end() || i->is_null())
+    return true;
+  if (!i->is_number_integer())
+    return false;
+  auto v =
+      i->is_number_unsigned()
+          ? static_cast<long long>(std::min<std::uint64_t>(
+                i->get<std::uint64_t>(), static_cast<std::uint64_t>(hi) + 1))
+          : i->get<long long>();
+  if (v < lo || v > hi)
+    return false;
+  out = v;
+  return true;
+}
+
+const char* reason(int status) {
+  switch (status) {
+  case 400:
+    return "Bad Request";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "Error";
+  }
+}
+
+} // namespace
+
+payload text_payload(std::string text) {
+  return {std::make_shared<const std::string>(std::move(text)), false};
+}
+
+http_reply json_reply(int status, const json& body) {
+  http_reply r;
+  r.status = status;
+  r.body = dump(body);
+  return r;
+}
+
+simulator::simulator(sim_config cfg, socket_hub& hub)
+    : cfg_(std::move(cfg)), hub_(hub), tickets_(cfg_.url_ttl) {}
+
+api_call simulator::api_begin(std::string method, std::string_view query,
+                              std::string_view content_type,
+                              std::string_view body,
+                              std::string_view authorization) {
+  auto parsed = parse_api_params(query, content_type, body, authorization);
+  api_call call;
+  call.method = std::move(method);
+  call.params = std::move(parsed.params);
+  call.token = std::move(parsed.token);
+  call.bad_json = parsed.bad_json;
+  // A call we cannot read cannot match a channel filter: no fault taken.
+  if (!call.bad_json)
+    call.injected = faults_.take(call.method, call.params);
+  call.id = rec_.begin_call(call.method, call.params, clock_.now_ms());
+  return call;
+}
+
+http_reply simulator::answer(const api_call& call, int status, const json& body,
+                             std::optional<std::string> ts) {
+  bool ok = body.value("ok", false);
+  auto e = body.find("error");
+  rec_.end_call(call.id, status, ok, e == body.end() ? json() : *e,
+                clock_.now_ms(), std::move(ts));
+  log_line("api " + call.method + " -> " + std::to_string(status) +
+           (ok ? " ok" : " " + dump(e == body.end() ? json() : *e)));
+  return json_reply(status, body);
+}
+
+http_reply simulator::api_finish(const api_call& call) {
+  if (call.bad_json)
+    return answer(call, 200, {{"ok", false}, {"error", "invalid_json"}});
+  if (call.injected) {
+    const auto& f = *call.injected;
+    http_reply r;
+    if (f.error) {
+      r = answer(call, f.status, {{"ok", false}, {"error", *f.error}});
+    } else if (f.status == 429) {
+      r = answer(call, 429, {{"ok", false}, {"error", "ratelimited"}});
+    } else if (f.status != 200) {
+      r.status = f.status;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = std::to_string(f.status) + " " + reason(f.status) + "\n";
+      rec_.end_call(call.id, f.status, false, json(), clock_.now_ms(),
+                    std::nullopt);
+      log_line("api " + call.method + " -> " + std::to_string(f.status));
+    }
+    if (f.error || f.status != 200) {
+      r.retry_after = f.retry_after;
+      return r;
+    }
+    // A pure delay: answered normally, now.
+  }
+  if (known_methods.count(call.method) == 0)
+    return answer(call, 200, {{"ok", false}, {"error", "unknown_method"}});
+  if (!call.token)
+    return answer(call, 200, {{"ok", false}, {"error", "not_authed"}});
+  const auto& tokens = cfg_.tokens;
+  if (std::find(tokens.begin(), tokens.end(), *call.token) == tokens.end())
+    return answer(call, 200, {{"ok", false}, {"error", "invalid_auth"}});
+
+  if (call.method == "rtm.connect" || call.method == "rtm.start") {
+    auto url = cfg_.ws_base + "/rtm/" + tickets_.issue() + "?dp=1";
+    return answer(
+        call, 200,
+        {{"ok", true},
+         {"url", url},
+         {"team",
+          {{"id", "T0SIM0001"}, {"name", "Simulated"}, {"domain", "sim"}}},
+         {"self", {{"id", bot_user}, {"name", "simbot"}}}});
+  }
+  if (call.method == "auth.test") {
+    return answer(call, 200,
+                  {{"ok", true},
+                   {"url", "https://sim.slack.com/"},
+                   {"team", "Simulated"},
+                   {"user", "simbot"},
+                   {"team_id", "T0SIM0001"},
+                   {"user_id", bot_user},
+                   {"bot_id", bot_id}});
+  }
+  return post_message(call);
+}
+
+http_reply simulator::post_message(const api_call& call) {
+  const auto& p = call.params;
+  auto channel = param_text(p, "channel");
+  if (!channel || channel->empty())
+    return answer(call, 200, {{"ok", false}, {"error", "channel_not_found"}});
+  auto text = param_text(p, "text");
+  std::optional<json> blocks;
+  if (auto b = p.find("blocks"); b != p.end() && !b->is_null()) {
+    // Form bodies carry blocks as a JSON string; keep it structured if so.
+    blocks = *b;
+    if (b->is_string()) {
+      if (auto parsed = parse_json(b->get<std::string>()))
+        blocks = std::move(*parsed);
+    }
+    if (blocks->empty() || *blocks == "")
+      blocks.reset();
+  }
+  if ((!text || text->empty()) && !blocks)
+    return answer(call, 200, {{"ok", false}, {"error", "no_text"}});
+  if (text && utf8_length(*text) > max_post_chars)
+    return answer(call, 200, {{"ok", false}, {"error", "msg_too_long"}});
+
+  auto ts = ts_.next();
+  json message = {{"type", "message"},
+                  {"user", bot_user},
+                  {"bot_id", bot_id},
+                  {"text", text.value_or("")},
+                  {"ts", ts}};
+  if (auto thread = param_text(p, "thread_ts"); thread && !thread->empty())
+    message["thread_ts"] = *thread;
+  if (blocks)
+    message["blocks"] = *blocks;
+
+  json event = {{"type", "message"}, {"channel", *channel}};
+  for (auto& [k, v] : message.items())
+    if (k != "type")
+      event[k] = v;
+  hub_.broadcast(text_payload(dump(event)));
+  return answer(call, 200,
+                {{"ok", true},
+                 {"channel", *channel},
+                 {"ts", ts},
+                 {"message", std::move(message)}},
+                ts);
+}
+
+ws_opening simulator::ws_open(const std::string& ticket) {
+  ws_opening o;
+  o.accepted = tickets_.redeem(ticket);
+  auto now = clock_.now_ms();
+  o.id = rec_.open_connection(now, o.accepted);
+  // Refused sockets count as closed at once, whatever the close handshake.
+  if (!o.accepted)
+    rec_.close_connection(o.id, now);
+  if (o.accepted) {
+    o.first = text_payload(R"({"type":"hello"})");
+  } else {
+    o.first = text_payload(expired_url);
+  }
+  log_line("socket " + std::to_string(o.id) +
+           (o.accepted ? " open" : " refused: bad ticket"));
+  return o;
+}
+
+void simulator::ws_closed(std::uint64_t conn) {
+  rec_.close_connection(conn, clock_.now_ms());
+}
+
+void simulator::ws_frame(std::uint64_t conn, std::string_view data,
+                         bool binary) {
+  auto at = clock_.now_ms();
+  std::optional<json> frame;
+  if (!binary)
+    frame = parse_json(data);
+  if (!frame || !frame->is_object()) {
+    rec_.record_frame(conn, at, data, binary);
+    return;
+  }
+  std::string type;
+  if (auto t = frame->find("type"); t != frame->end() && t->is_string())
+    type = t->get<std::string>();
+  if (type == "ping") {
+    rec_.record_ping(conn, at);
+    if (answer_pings_) {
+      json pong = {{"type", "pong"}};
+      if (auto id = frame->find("id"); id != frame->end())
+        pong["reply_to"] = *id;
+      for (auto& [k, v] : frame->items())
+        if (k != "type" && k != "id")
+          pong[k] = v;
+      hub_.send(conn, text_payload(dump(pong)));
+    }
+  } else if (type == "message") {
+    rtm_message(conn, *frame);
+  }
+  // typing, presence_sub and anything else: recorded, no reply.
+  rec_.record_frame(conn, at, std::move(*frame));
+}
+
+void simulator::rtm_message(std::uint64_t conn, const json& frame) {
+  auto id = frame.find("id");
+  if (id == frame.end() || !positive_integer(*id)) {
+    hub_.send(
+        conn,
+        text_payload(R"({"ok":false,"error":{"code":4,"msg":"invalid id"}})"));
+    return;
+  }
+  auto fail = [&](int code, const char* msg) {
+    json reply = {{"ok", false},
+                  {"reply_to", *id},
+                  {"error", {{"code", code}, {"msg", msg}}}};
+    hub_.send(conn, text_payload(dump(reply)));
+  };
+  auto text = frame.find("text");
+  if (text == frame.end() || !text->is_string() || text->empty())
+    return fail(2, "message text is missing");
+  auto channel = frame.find("channel");
+  if (channel == frame.end() || !channel->is_string() || channel->empty())
+    return fail(3, "channel not found");
+
+  auto ts = ts_.next();
+  json reply = {{"ok", true}, {"reply_to", *id}, {"ts", ts}, {"text", *text}};
+  hub_.send(conn, text_payload(dump(reply)));
+  json event = {{"type", "message"},
+                {"channel", *channel},
+                {"user", bot_user},
+                {"text", *text},
+                {"ts", ts}};
+  if (auto thread = frame.find("thread_ts");
+      thread != frame.end() && !thread->is_null())
+    event["thread_ts"] = *thread;
+  hub_.broadcast(text_payload(dump(event)));
+}
+
+http_reply simulator::control(bool is_get, std::string_view name,
+                              std::string_view body) {
+  bool get_name = control_gets.count(name) != 0;
+  if (!get_name && control_posts.count(name) == 0)
+    return json_reply(404, {{"ok", false}, {"error", "unknown_control"}});
+  if (is_get != get_name)
+    return json_reply(405, {{"ok", false}, {"error", "method_not_allowed"}});
+
+  if (name == "calls")
+    return json_reply(200, {{"ok", true}, {"calls", rec_.calls_json(false)}});
+  if (name == "posts") {
+    // Under both names: "the same" shape as /calls, or its own name.
+    auto posts = rec_.calls_json(true);
+    return json_reply(200, {{"ok", true}, {"posts", posts}, {"calls", posts}});
+  }
+  if (name == "sent")
+    return json_reply(200, {{"ok", true}, {"frames", rec_.frames_json()}});
+  if (name == "connections")
+    return json_reply(200,
+                      {{"ok", true}, {"connections", rec_.connections_json()}});
+
+  json args = json::object();
+  auto first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos) {
+    auto parsed = parse_json(body);
+    if (!parsed || !parsed->is_object())
+      return json_reply(400, {{"ok", false}, {"error", "invalid_json"}});
+    args = std::move(*parsed);
+  }
+  if (name == "message")
+    return control_message(args);
+  if (name == "inject")
+    return control_inject(args);
+  if (name == "raw")
+    return control_raw(args);
+  if (name == "drop")
+    return control_drop(args);
+  if (name == "goodbye") {
+    auto n = hub_.broadcast(text_payload(R"({"type":"goodbye"})"));
+    log_line("goodbye to " + std::to_string(n) + " socket(s)");
+    return json_reply(200, {{"ok", true}, {"delivered", n}});
+  }
+  if (name == "pings")
+    return control_pings(args);
+  if (name == "fail")
+    return control_fail(args);
+  // reset
+  rec_.clear();
+  faults_.clear();
+  answer_pings_ = true;
+  log_line("reset");
+  return json_reply(200, {{"ok", true}});
+}
+
+http_reply simulator::control_message(const json& body) {
+  auto channel = body.find("channel");
+  if (channel == body.end() || !channel->is_string() || channel->empty())
+    return bad_arguments("channel must be a non-empty string");
+  auto ts = ts_.next();
+  json event = {{"type", "message"}, {"channel", *channel}};
+  for (const char* key : {"user", "text"})
+    if (auto i = body.find(key); i != body.end())
+      event[key] = *i;
+  event["ts"] = ts;
+  // Anything else (thread_ts, subtype, blocks...) goes along as given.
+  for (auto& [k, v] : body.items())
+    if (event.find(k) == event.end() && k != "ts")
+      event[k] = v;
+  auto n = hub_.broadcast(text_payload(dump(event)));
+  return json_reply(200, {{"ok", true}, {"ts", ts}, {"delivered", n}});
+}
+
+http_reply simulator::control_inject(const json& body) {
+  std::size_t delivered = 0;
+  auto events = body.find("events");
+  if (events != body.end() && events->is_array() && !body.contains("type")) {
+    for (const auto& e : *events)
+      delivered += hub_.broadcast(text_payload(dump(e)));
+  } else {
+    delivered = hub_.broadcast(text_payload(dump(body)));
+  }
+  return json_reply(200, {{"ok", true}, {"delivered", delivered}});
+}
+
+http_reply simulator::control_raw(const json& body) {
+  auto text = body.find("text");
+  auto binary = body.find("binary");
+  if ((text == body.end()) == (binary == body.end()))
+    return bad_arguments("give exactly one of text and binary");
+  auto& value = text != body.end() ? *text : *binary;
+  if (!value.is_string())
+    return bad_arguments("text/binary must be a string");
+  payload p = text_payload(value.get<std::string>());
+  p.binary = binary != body.end();
+  auto n = hub_.broadcast(p);
+  return json_reply(200, {{"ok", true}, {"delivered", n}});
+}
+
+http_reply simulator::control_drop(const json& body) {
+  auto mode = body.value("mode", json("reset"));
+  if (mode != "reset" && mode != "close")
+    return bad_arguments("mode must be \"reset\" or \"close\"");
+  auto ids = hub_.drop(mode == "reset" ? drop_mode::reset : drop_mode::close);
+  for (auto id : ids)
+    ws_closed(id);
+  log_line("drop (" + mode.get<std::string>() + ") " +
+           std::to_string(ids.size()) + " socket(s)");
+  return json_reply(200, {{"ok", true}, {"dropped", ids.size()}});
+}
+
+http_reply simulator::control_pings(const json& body) {
+  auto a = body.find("answer");
+  if (a == body.end() || !a->is_boolean())
+    return bad_arguments("answer must be true or false");
+  answer_pings_ = a->get<bool>();
+  log_line(answer_pings_ ? "answering pings" : "pings muted");
+  return json_reply(200, {{"ok", true}});
+}
+
+http_reply simulator::control_fail(const json& body) {
+  fault f;
+  auto method = body.find("method");
+  if (method == body.end() || !method->is_string() || method->empty())
+    return bad_arguments("method must be a non-empty string");
+  f.method = method->get<std::string>();
+  std::optional<long long> count, status, retry_after, delay;
+  if (!int_field(body, "count", 1, 1000000000, count))
+    return bad_arguments("count must be a positive integer");
+  if (!int_field(body, "status", 200, 599, status))
+    return bad_arguments("status must be an integer from 200 to 599");
+  if (!int_field(body, "retry_after", 0, 86400, retry_after))
+    return bad_arguments("retry_after must be an integer of seconds");
+  if (!int_field(body, "delay_ms", 0, 3600000, delay))
+    return bad_arguments("delay_ms must be a non-negative integer");
+  f.remaining = static_cast<int>(count.value_or(1));
+  f.status = static_cast<int>(status.value_or(200));
+  if (retry_after)
+    f.retry_after = static_cast<int>(*retry_after);
+  f.delay_ms = delay.value_or(0);
+  if (auto e = body.find("error"); e != body.end() && !e->is_null()) {
+    if (!e->is_string() || e->empty())
+      return bad_arguments("error must be a non-empty string");
+    f.error = e->get<std::string>();
+  }
+  if (auto c = body.find("channel"); c != body.end() && !c->is_null()) {
+    if (!c->is_string())
+      return bad_arguments("channel must be a string");
+    f.channel = c->get<std::string>();
+  }
+  if (!f.error && f.status == 200 && f.delay_ms == 0)
+    return bad_arguments("give status, error or delay_ms");
+  log_line("fault queued for " + f.method);
+  faults_.add(std::move(f));
+  return json_reply(200, {{"ok", true}});
+}
+
+} // namespace sim

@@ -1,0 +1,111 @@
+// simulator.hpp — the simulated Slack: Web API methods, RTM frames and the
+// /_sim control interface; it reaches sockets only through socket_hub.
+#pragma once
+
+#include "sim_state.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sim {
+
+// One outgoing frame, serialised once and shared by every socket's queue.
+struct payload {
+  std::shared_ptr<const std::string> data;
+  bool binary = false;
+};
+
+payload text_payload(std::string text);
+
+enum class drop_mode { reset, close };
+
+// The open (accepted, not closing) WebSockets, as the network side keeps them.
+class socket_hub {
+public:
+  virtual ~socket_hub() = default;
+  virtual void send(std::uint64_t conn, const payload& p) = 0;
+  // Returns how many sockets got the frame.
+  virtual std::size_t broadcast(const payload& p) = 0;
+  // Returns the ids of the sockets dropped; none of them is open afterwards.
+  virtual std::vector<std::uint64_t> drop(drop_mode mode) = 0;
+};
+
+struct http_reply {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::optional<int> retry_after;
+};
+
+http_reply json_reply(int status, const json& body);
+
+struct sim_config {
+  std::vector<std::string> tokens;
+  std::chrono::seconds url_ttl{30};
+  // "ws://127.0.0.1:PORT" or "wss://...", to build socket URLs.
+  std::string ws_base;
+};
+
+// A Web API call between receipt and answer (a delay fault may lie between).
+struct api_call {
+  std::uint64_t id = 0;
+  std::string method;
+  json params;
+  std::optional<std::string> token;
+  bool bad_json = false;
+  std::optional<fault> injected;
+
+  millis delay_ms() const { return injected ? injected->delay_ms : 0; }
+};
+
+struct ws_opening {
+  std::uint64_t id = 0;
+  bool accepted = false;
+  payload first;
+};
+
+class simulator {
+public:
+  simulator(sim_config cfg, socket_hub& hub);
+
+  api_call api_begin(std::string method, std::string_view query,
+                     std::string_view content_type, std::string_view body,
+                     std::string_view authorization);
+  http_reply api_finish(const api_call& call);
+
+  http_reply control(bool is_get, std::string_view name, std::string_view body);
+
+  // Redeems the ticket of a socket that just completed its handshake.
+  ws_opening ws_open(const std::string& ticket);
+  void ws_frame(std::uint64_t conn, std::string_view data, bool binary);
+  void ws_closed(std::uint64_t conn);
+
+private:
+  http_reply answer(const api_call& call, int status, const json& body,
+                    std::optional<std::string> ts = std::nullopt);
+  http_reply post_message(const api_call& call);
+  void rtm_message(std::uint64_t conn, const json& frame);
+
+  http_reply control_message(const json& body);
+  http_reply control_inject(const json& body);
+  http_reply control_raw(const json& body);
+  http_reply control_drop(const json& body);
+  http_reply control_pings(const json& body);
+  http_reply control_fail(const json& body);
+
+  sim_config cfg_;
+  socket_hub& hub_;
+  sim_clock clock_;
+  ts_generator ts_;
+  ticket_book tickets_;
+  fault_queue faults_;
+  recorder rec_;
+  bool answer_pings_ = true;
+};
+
+} // namespace sim

@@ -1,0 +1,231 @@
+// The library against slackrtm-sim over loopback: a handler that sleeps
+// holds up neither other conversations nor the pings; one conversation
+// stays in order while several run at once; sends over the socket get
+// Slack's acknowledgement.
+#define CAF_SUITE client
+
+#include <caf/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "apps/common/subprocess.hpp"
+#include "slackrtm/slackrtm.hpp"
+
+using namespace std::chrono_literals;
+using slackrtm::cli::wait_until;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct fixture {
+  slackrtm::cli::sim_process sim{slackrtm::cli::own_dir()};
+  slackrtm::web_client control{control_options()};
+
+  slackrtm::web_client_options control_options() {
+    slackrtm::web_client_options opts;
+    opts.base_url = sim.control_url();
+    return opts;
+  }
+
+  slackrtm::client_options options() {
+    slackrtm::client_options opts;
+    opts.token = "xoxb-sim-token";
+    opts.api_url = sim.api_url();
+    opts.level = slackrtm::log_level::warning;
+    return opts;
+  }
+
+  std::string say(const std::string& channel, const std::string& text) {
+    auto res = control.api_call_json(
+        "message",
+        {{"channel", channel}, {"user", "U0USER001"}, {"text", text}});
+    return res.at("ts").get<std::string>();
+  }
+
+  void wait_connected(slackrtm::client& c) {
+    CAF_REQUIRE(wait_until([&] { return c.is_connected(); }, 10s));
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(client_tests, fixture)
+
+CAF_TEST(a sleeping handler delays neither other channels nor pings) {
+  auto opts = options();
+  opts.ping_interval = 500ms;
+  slackrtm::client rtm{opts};
+  std::mutex mtx;
+  std::map<std::string, clock_type::time_point> handled;
+  std::atomic<bool> slow_started{false};
+  rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
+    auto channel = ev.value("channel", "");
+    if (channel == "C0SLOW") {
+      slow_started = true;
+      std::this_thread::sleep_for(3s);
+    }
+    std::lock_guard<std::mutex> guard{mtx};
+    handled.emplace(channel, clock_type::now());
+  });
+  rtm.connect();
+  wait_connected(rtm);
+  say("C0SLOW", "Hello slow");
+  CAF_REQUIRE(wait_until([&] { return slow_started.load(); }, 5s));
+  auto sent_at = clock_type::now();
+  auto pings_before =
+      control.api_get("connections")["connections"][0].value("pings", 0);
+  say("C0FAST", "Hello fast");
+  CAF_REQUIRE(wait_until(
+      [&] {
+        std::lock_guard<std::mutex> guard{mtx};
+        return handled.count("C0FAST") > 0;
+      },
+      5s));
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    CAF_CHECK(handled["C0FAST"] - sent_at < 1s);
+    CAF_CHECK_EQUAL(handled.count("C0SLOW"), 0u);
+  }
+  CAF_REQUIRE(wait_until(
+      [&] {
+        std::lock_guard<std::mutex> guard{mtx};
+        return handled.count("C0SLOW") > 0;
+      },
+      10s));
+  // The slow handler slept about 3 s; at 500 ms the pings went on.
+  auto pings_after =
+      control.api_get("connections")["connections"][0].value("pings", 0);
+  CAF_CHECK_GREATER_OR_EQUAL(pings_after - pings_before, 4);
+  CAF_CHECK(rtm.is_connected());
+  rtm.close();
+}
+
+CAF_TEST(one conversation keeps its order while conversations run at once) {
+  auto opts = options();
+  opts.workers_per_handler = 4;
+  slackrtm::client rtm{opts};
+  std::mutex mtx;
+  std::map<std::string, std::vector<int>> seen;
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most_in_flight{0};
+  rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
+    auto now = ++in_flight;
+    auto prev = most_in_flight.load();
+    while (now > prev && !most_in_flight.compare_exchange_weak(prev, now))
+      ;
+    std::this_thread::sleep_for(2ms);
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      seen[ev.value("channel", "")].push_back(std::stoi(ev.value("text", "0")));
+    }
+    --in_flight;
+  });
+  rtm.connect();
+  wait_connected(rtm);
+  nlohmann::json events = nlohmann::json::array();
+  const int per_channel = 50;
+  for (int i = 0; i < per_channel; ++i)
+    for (auto channel : {"C1", "C2", "C3", "C4"})
+      events.push_back({{"type", "message"},
+                        {"channel", channel},
+                        {"user", "U1"},
+                        {"text", std::to_string(i)},
+                        {"ts", "1." + std::to_string(i)}});
+  control.api_call_json("inject", {{"events", events}});
+  CAF_REQUIRE(wait_until(
+      [&] {
+        std::lock_guard<std::mutex> guard{mtx};
+        std::size_t n = 0;
+        for (auto& [channel, xs] : seen)
+          n += xs.size();
+        return n == 4 * per_channel;
+      },
+      20s));
+  std::vector<int> expected(per_channel);
+  for (int i = 0; i < per_channel; ++i)
+    expected[i] = i;
+  for (auto channel : {"C1", "C2", "C3", "C4"})
+    CAF_CHECK_EQUAL(seen[channel], expected);
+  CAF_CHECK_GREATER(most_in_flight.load(), 1);
+  rtm.close();
+}
+
+CAF_TEST(messages sent over the socket get slacks acknowledgement) {
+  slackrtm::client rtm{options()};
+  std::atomic<int> echoed{0};
+  rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
+    if (ev.value("text", "") == "sent over the socket")
+      ++echoed;
+  });
+  rtm.connect();
+  wait_connected(rtm);
+  auto reply = rtm.send_message("C1", "sent over the socket").get();
+  CAF_CHECK_EQUAL(reply.value("ok", false), true);
+  CAF_CHECK(!reply.value("ts", "").empty());
+  // The simulator delivers the message back as an event.
+  CAF_CHECK(wait_until([&] { return echoed.load() == 1; }, 5s));
+  auto bad = rtm.send(nlohmann::json{{"type", "message"}, {"channel", "C1"}});
+  try {
+    bad.get();
+    CAF_FAIL("expected an error reply");
+  } catch (const slackrtm::api_error& ex) {
+    CAF_CHECK_EQUAL(ex.error(), "message text is missing");
+  }
+  rtm.close();
+}
+
+CAF_TEST(the wildcard handler sees hello and every other event) {
+  slackrtm::client rtm{options()};
+  std::mutex mtx;
+  std::vector<std::string> types;
+  rtm.on("*", [&](slackrtm::context&, const nlohmann::json& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    types.push_back(ev.value("type", ""));
+  });
+  rtm.connect();
+  wait_connected(rtm);
+  control.api_call_json("inject", {{"type", "reaction_added"}, {"user", "U1"}});
+  CAF_REQUIRE(wait_until(
+      [&] {
+        std::lock_guard<std::mutex> guard{mtx};
+        return types.size() >= 2;
+      },
+      5s));
+  std::lock_guard<std::mutex> guard{mtx};
+  CAF_CHECK_EQUAL(types[0], "hello");
+  CAF_CHECK_EQUAL(types[1], "reaction_added");
+  CAF_CHECK_EQUAL(rtm.stats().events, 2u);
+  rtm.close();
+}
+
+CAF_TEST(a fatal error makes start throw with slacks code) {
+  auto opts = options();
+  opts.token = "xoxb-not-the-right-one";
+  slackrtm::client rtm{opts};
+  try {
+    rtm.start();
+    CAF_FAIL("start() returned");
+  } catch (const slackrtm::api_error& ex) {
+    CAF_CHECK_EQUAL(ex.error(), "invalid_auth");
+    CAF_CHECK(ex.is_fatal());
+  }
+}
+
+CAF_TEST(web api errors carry slacks code) {
+  slackrtm::client rtm{options()};
+  try {
+    rtm.web_client().chat_postMessage({{"text", "no channel"}});
+    CAF_FAIL("expected channel_not_found");
+  } catch (const slackrtm::api_error& ex) {
+    CAF_CHECK_EQUAL(ex.error(), "channel_not_found");
+    CAF_CHECK_EQUAL(ex.method(), "chat.postMessage");
+  }
+  auto who = rtm.web_client().auth_test();
+  CAF_CHECK_EQUAL(who.value("user_id", ""), "U0BOT0001");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,192 @@
+"""The echo bot end to end against slackrtm-sim."""
+
+import signal
+import time
+
+import harness
+from harness import SimTestCase, wait_for
+
+
+def replies_to(posts, ts):
+    return [p for p in posts if p["params"].get("thread_ts") == ts]
+
+
+class EchoTest(SimTestCase):
+
+    def test_hello_is_answered_in_its_thread(self):
+        bot = self.start_echo()
+        self.wait_connected()
+        ts = self.sim.say("C0GENERAL", "Hello bot")
+        posts = wait_for(lambda: replies_to(self.sim.posts(), ts), 10,
+                         "the reply")
+        self.assertEqual(len(posts), 1)
+        params = posts[0]["params"]
+        self.assertEqual(params["channel"], "C0GENERAL")
+        self.assertEqual(params["text"], "Hi <@U0USER001>!")
+        self.assertIn("replied to <@U0USER001>", bot.stdout())
+
+    def test_other_messages_are_ignored(self):
+        self.start_echo()
+        self.wait_connected()
+        # Same conversation, so the bot sees these in order: once the
+        # Hello is answered, the earlier ones were handled and ignored.
+        self.sim.say("C0RANDOM", "good morning")
+        self.sim.post("inject", {"type": "message", "subtype": "channel_join",
+                                 "channel": "C0RANDOM", "ts": "1.000001"})
+        self.sim.post("inject", {"type": "reaction_added", "user": "U1",
+                                 "reaction": "wave"})
+        ts = self.sim.say("C0RANDOM", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertEqual(len(self.sim.posts()), 1)
+
+    def test_its_own_messages_do_not_loop(self):
+        self.start_echo()
+        self.wait_connected()
+        # The reply is broadcast back to the bot as a message event; so is a
+        # message the bot itself posts that contains Hello.
+        self.sim.post("inject", {"type": "message", "channel": "C1",
+                                 "user": "U0BOT0001", "text": "Hello me",
+                                 "ts": "2.000001"})
+        ts = self.sim.say("C1", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertEqual(len(self.sim.posts()), 1)
+
+    def test_300_hellos_at_once_are_each_answered_once(self):
+        self.start_echo()
+        self.wait_connected()
+        channels = [f"C{i:08d}" for i in range(12)]
+        events = []
+        for i in range(300):
+            events.append({"type": "message", "channel": channels[i % 12],
+                           "user": f"U{i % 7:08d}", "text": f"Hello #{i}",
+                           "ts": f"1700000000.{i:06d}"})
+        self.sim.post("inject", {"events": events})
+        wait_for(lambda: len(self.sim.posts()) >= 300, 60, "300 replies")
+        posts = self.sim.posts()
+        answered = sorted(p["params"]["thread_ts"] for p in posts)
+        self.assertEqual(answered, sorted(e["ts"] for e in events))
+        for p in posts:
+            i = int(p["params"]["thread_ts"].split(".")[1])
+            self.assertEqual(p["params"]["channel"], channels[i % 12])
+            self.assertEqual(p["params"]["text"], f"Hi <@U{i % 7:08d}>!")
+
+    def test_a_slow_reply_does_not_hold_up_other_channels_or_pings(self):
+        self.start_echo("--ping-interval=0.5")
+        self.wait_connected()
+        self.sim.post("fail", {"method": "chat.postMessage", "count": 1,
+                               "delay_ms": 3000, "channel": "C0SLOW"})
+        slow_ts = self.sim.say("C0SLOW", "Hello slow")
+        wait_for(lambda: [c for c in self.sim.calls("chat.postMessage")],
+                 10, "the slow call to start")
+        started = time.monotonic()
+        fast_ts = self.sim.say("C0FAST", "Hello fast")
+        wait_for(lambda: replies_to(self.sim.posts(), fast_ts), 10,
+                 "the fast reply")
+        fast_after = time.monotonic() - started
+        self.assertFalse(replies_to(self.sim.posts(), slow_ts),
+                         "the slow reply should still be pending")
+        self.assertLess(fast_after, 1.5)
+        wait_for(lambda: replies_to(self.sim.posts(), slow_ts), 10,
+                 "the slow reply")
+        # Pings kept flowing while the slow call was held.
+        slow_call = [c for c in self.sim.calls("chat.postMessage")
+                     if c["params"].get("channel") == "C0SLOW"][0]
+        conn = self.sim.get("connections")["connections"][0]
+        during = [t for t in conn["ping_ms"]
+                  if slow_call["received_ms"] <= t <= slow_call["answered_ms"]]
+        self.assertGreaterEqual(len(during), 4, conn["ping_ms"])
+
+    def test_a_rate_limited_post_is_sent_again_after_retry_after(self):
+        self.start_echo()
+        self.wait_connected()
+        self.sim.post("fail", {"method": "chat.postMessage", "count": 1,
+                               "status": 429, "retry_after": 1})
+        ts = self.sim.say("C1", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        calls = self.sim.calls("chat.postMessage")
+        self.assertEqual([c["status"] for c in calls], [429, 200])
+        self.assertGreaterEqual(calls[1]["received_ms"] - calls[0]["answered_ms"],
+                                1000)
+        self.assertEqual(len(self.sim.posts()), 1)
+
+    def test_malformed_frames_are_reported_and_the_bot_carries_on(self):
+        bot = self.start_echo()
+        self.wait_connected()
+        self.sim.post("raw", {"text": "this is not json"})
+        self.sim.post("raw", {"text": "[1,2,3]"})
+        self.sim.post("raw", {"text": "{\"no_type\":true}"})
+        self.sim.post("raw", {"binary": "\u0001\u0002binary"})
+        ts = self.sim.say("C1", "Hello after garbage")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        wait_for(lambda: bot.stderr().count("malformed frame") >= 4, 5,
+                 "four malformed-frame reports")
+        self.assertIn("not JSON", bot.stderr())
+        self.assertIn("binary", bot.stderr())
+        # Still the first socket: nothing was torn down.
+        self.assertEqual(len(self.sim.get("connections")["connections"]), 1)
+
+    def test_a_dropped_socket_is_reopened_and_answering_resumes(self):
+        bot = self.start_echo()
+        self.wait_connected()
+        self.sim.post("drop", {"mode": "reset"})
+        wait_for(lambda: len(self.sim.get("connections")["connections"]) >= 2
+                 and self.sim.open_connections(), 10, "a second socket")
+        ts = self.sim.say("C1", "Hello again")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertIn("reconnecting", bot.stderr())
+
+    def test_goodbye_opens_a_new_socket(self):
+        self.start_echo()
+        self.wait_connected()
+        self.sim.post("goodbye")
+        wait_for(lambda: len(self.sim.calls("rtm.connect")) >= 2, 10,
+                 "a fresh rtm.connect")
+        self.wait_connected()
+        ts = self.sim.say("C1", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertEqual(len(replies_to(self.sim.posts(), ts)), 1)
+
+    def test_sigterm_exits_cleanly(self):
+        bot = self.start_echo()
+        self.wait_connected()
+        self.assertEqual(bot.stop(), 0)
+        wait_for(lambda: not self.sim.open_connections(), 5,
+                 "the socket to close")
+
+
+class TokenTest(SimTestCase):
+
+    def test_an_invalid_token_exits_non_zero_naming_the_error(self):
+        bot = self.start_echo("--log-level=debug", token="xoxb-wrong-123")
+        code = bot.wait_exit(15)
+        self.assertNotEqual(code, 0)
+        self.assertIn("invalid_auth", bot.stderr())
+        self.assertEqual(len(self.sim.calls("rtm.connect")), 1)
+        for text in (bot.stdout(), bot.stderr()):
+            self.assertNotIn("xoxb-wrong-123", text)
+
+    def test_a_revoked_token_is_fatal_too(self):
+        self.sim.post("fail", {"method": "rtm.connect", "count": 5,
+                               "error": "token_revoked"})
+        bot = self.start_echo()
+        self.assertNotEqual(bot.wait_exit(15), 0)
+        self.assertIn("token_revoked", bot.stderr())
+        self.assertEqual(len(self.sim.calls("rtm.connect")), 1)
+
+    def test_no_token_is_a_usage_error(self):
+        bot = self.start_echo(token=None)
+        self.assertEqual(bot.wait_exit(10), 2)
+        self.assertIn("SLACK_BOT_TOKEN", bot.stderr())
+
+    def test_the_token_never_appears_in_debug_output(self):
+        bot = self.start_echo("--log-level=debug")
+        self.wait_connected()
+        ts = self.sim.say("C1", "Hello xoxb-sim-token")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertEqual(bot.stop(), 0)
+        for text in (bot.stdout(), bot.stderr()):
+            self.assertNotIn(harness.TOKEN, text)
+
+
+if __name__ == "__main__":
+    harness.main()
