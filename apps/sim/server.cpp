@@ -38,6 +38,9 @@ using plain_stream = beast::tcp_stream;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using request = http::request<http::string_body>;
 
+// Numbers HTTP connections (the io_context runs on one thread).
+std::uint64_t http_connections = 0;
+
 constexpr std::size_t max_client_frame = 16 * 1024;
 // Large enough for /_sim/inject bursts of many thousand events.
 constexpr std::uint64_t max_body = 64 * 1024 * 1024;
@@ -282,7 +285,8 @@ class http_session final
 public:
   http_session(Stream&& stream, beast::flat_buffer&& buffer, server& srv)
       : stream_(std::move(stream)), buffer_(std::move(buffer)), srv_(srv),
-        delay_(beast::get_lowest_layer(stream_).get_executor()) {}
+        delay_(beast::get_lowest_layer(stream_).get_executor()),
+        http_id_(++http_connections) {}
 
   void run() {
     if constexpr (tls) {
@@ -380,7 +384,7 @@ private:
       if (!get && !post)
         return respond(not_allowed());
       auto call = srv_.sim().api_begin(
-          path.substr(5), parts.query, req[http::field::content_type],
+          http_id_, path.substr(5), parts.query, req[http::field::content_type],
           req.body(), req[http::field::authorization]);
       if (call.delay_ms() <= 0)
         return respond(srv_.sim().api_finish(call));
@@ -462,6 +466,7 @@ private:
   beast::flat_buffer buffer_;
   server& srv_;
   net::steady_timer delay_;
+  std::uint64_t http_id_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   unsigned version_ = 11;

@@ -172,9 +172,11 @@ void fault_queue::clear() {
   faults_.clear();
 }
 
-std::uint64_t recorder::begin_call(std::string method, json params, millis at) {
+std::uint64_t recorder::begin_call(std::uint64_t http_connection,
+                                   std::string method, json params, millis at) {
   auto id = next_call_++;
   auto& c = calls_[id];
+  c.http_connection = http_connection;
   c.method = std::move(method);
   c.params = std::move(params);
   c.received_ms = at;
@@ -246,7 +248,8 @@ json recorder::calls_json(bool posts_only) const {
               {"ok", c.answered ? json(c.ok) : json()},
               {"error", c.error},
               {"received_ms", c.received_ms},
-              {"answered_ms", c.answered ? json(c.answered_ms) : json()}};
+              {"answered_ms", c.answered ? json(c.answered_ms) : json()},
+              {"http_connection", c.http_connection}};
     if (posts_only)
       j["ts"] = c.ts ? json(*c.ts) : json();
     out.push_back(std::move(j));

@@ -92,7 +92,8 @@ private:
 // What clients did, for tests to read back through /_sim/.
 class recorder {
 public:
-  std::uint64_t begin_call(std::string method, json params, millis at);
+  std::uint64_t begin_call(std::uint64_t http_connection, std::string method,
+                           json params, millis at);
   void end_call(std::uint64_t call, int status, bool ok, json error, millis at,
                 std::optional<std::string> ts);
   void record_frame(std::uint64_t conn, millis at, std::string_view data,
@@ -110,6 +111,7 @@ public:
 
 private:
   struct call_record {
+    std::uint64_t http_connection = 0;
     std::string method;
     json params;
     millis received_ms = 0;

@@ -106,7 +106,8 @@ http_reply json_reply(int status, const json& body) {
 simulator::simulator(sim_config cfg, socket_hub& hub)
     : cfg_(std::move(cfg)), hub_(hub), tickets_(cfg_.url_ttl) {}
 
-api_call simulator::api_begin(std::string method, std::string_view query,
+api_call simulator::api_begin(std::uint64_t http_connection, std::string method,
+                              std::string_view query,
                               std::string_view content_type,
                               std::string_view body,
                               std::string_view authorization) {
@@ -119,7 +120,8 @@ api_call simulator::api_begin(std::string method, std::string_view query,
   // A call we cannot read cannot match a channel filter: no fault taken.
   if (!call.bad_json)
     call.injected = faults_.take(call.method, call.params);
-  call.id = rec_.begin_call(call.method, call.params, clock_.now_ms());
+  call.id = rec_.begin_call(http_connection, call.method, call.params,
+                            clock_.now_ms());
   return call;
 }
 

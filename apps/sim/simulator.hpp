@@ -73,9 +73,11 @@ class simulator {
 public:
   simulator(sim_config cfg, socket_hub& hub);
 
-  api_call api_begin(std::string method, std::string_view query,
-                     std::string_view content_type, std::string_view body,
-                     std::string_view authorization);
+  // `http_connection` numbers the TCP connection the call came on, so tests
+  // can see keep-alive at work.
+  api_call api_begin(std::uint64_t http_connection, std::string method,
+                     std::string_view query, std::string_view content_type,
+                     std::string_view body, std::string_view authorization);
   http_reply api_finish(const api_call& call);
 
   http_reply control(bool is_get, std::string_view name, std::string_view body);

@@ -228,4 +228,14 @@ CAF_TEST(web api errors carry slacks code) {
   CAF_CHECK_EQUAL(who.value("user_id", ""), "U0BOT0001");
 }
 
+CAF_TEST(web api calls reuse one kept alive connection) {
+  slackrtm::client rtm{options()};
+  for (int i = 0; i < 3; ++i)
+    rtm.web_client().auth_test();
+  auto calls = control.api_get("calls")["calls"];
+  CAF_REQUIRE_EQUAL(calls.size(), 3u);
+  CAF_CHECK_EQUAL(calls[0]["http_connection"], calls[1]["http_connection"]);
+  CAF_CHECK_EQUAL(calls[1]["http_connection"], calls[2]["http_connection"]);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -173,6 +173,25 @@ class TokenTest(SimTestCase):
         self.assertIn("token_revoked", bot.stderr())
         self.assertEqual(len(self.sim.calls("rtm.connect")), 1)
 
+    def test_url_and_token_come_from_the_environment(self):
+        # No --api-url; the older variable name for the token.
+        self.start("slackrtm-echo", token=None,
+                   env={"SLACK_API_URL": self.sim.api_url,
+                        "SLACK_API_TOKEN": harness.TOKEN})
+        self.wait_connected()
+        ts = self.sim.say("C1", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+
+    def test_bad_options_are_usage_errors(self):
+        for args in (["--ping-interval=soon"], ["--log-level=loud"],
+                     ["--frobnicate"]):
+            bot = self.start_echo(*args)
+            self.assertEqual(bot.wait_exit(10), 2, args)
+            self.assertNotIn(harness.TOKEN, bot.stderr())
+        bot = self.start_echo("--api-url=not-a-url")
+        self.assertNotEqual(bot.wait_exit(10), 0)
+        self.assertIn("invalid Web API base URL", bot.stderr())
+
     def test_no_token_is_a_usage_error(self):
         bot = self.start_echo(token=None)
         self.assertEqual(bot.wait_exit(10), 2)
