@@ -44,10 +44,6 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       st.session->close();
       st.session = nullptr;
     }
-    // Replies to frames of this socket can no longer arrive here.
-    for (auto& [frame, request] : st.awaiting_reply)
-      shared->acks.fail(request, "connection lost before Slack's reply");
-    st.awaiting_reply.clear();
     if (shared->state != connection_state::closed)
       shared->state = connection_state::connecting;
     self->quit(std::move(reason));
@@ -56,8 +52,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       [shutdown](caf::exit_msg& msg) { shutdown(std::move(msg.reason)); });
   cfg.rtm_connect(caf::actor_cast<caf::actor>(self));
   // Sends a frame with a fresh id; returns the id.
-  auto send_frame = [self](nlohmann::json& frame) {
-    auto id = self->state.next_frame_id++;
+  auto send_frame = [self, shared](nlohmann::json& frame) {
+    auto id = ++shared->last_frame_id;
     frame["id"] = id;
     self->state.session->send(frame.dump());
     return id;
@@ -69,16 +65,11 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
   auto on_event = [=](nlohmann::json frame, std::size_t size) {
     auto type_field = frame.find("type");
     if (type_field == frame.end() || !type_field->is_string()) {
-      auto reply_to = frame.find("reply_to");
-      if (reply_to != frame.end() && reply_to->is_number_unsigned()) {
-        auto i =
-            self->state.awaiting_reply.find(reply_to->get<std::uint64_t>());
-        if (i != self->state.awaiting_reply.end()) {
-          shared->acks.resolve(i->second, std::move(frame));
-          self->state.awaiting_reply.erase(i);
-        } else {
-          log->debug("reply to unknown frame ", reply_to->dump());
-        }
+      // A reply to one of our frames (sends are settled by the supervisor,
+      // which outlives this socket).
+      if (frame.contains("reply_to")) {
+        if (cfg.supervisor)
+          self->send(cfg.supervisor, rtm_reply{shared_event{std::move(frame)}});
         return;
       }
       return drop_malformed("no type", size);
@@ -156,6 +147,7 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       [=](ws_text& msg) {
         if (msg.session != self->state.session_id)
           return;
+        ++self->state.frames_seen;
         auto frame = nlohmann::json::parse(msg.text, nullptr, false);
         if (frame.is_discarded())
           return drop_malformed("not JSON", msg.text.size());
@@ -164,8 +156,10 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         on_event(std::move(frame), msg.text.size());
       },
       [=](ws_binary& msg) {
-        if (msg.session == self->state.session_id)
-          drop_malformed("binary", msg.size);
+        if (msg.session != self->state.session_id)
+          return;
+        ++self->state.frames_seen;
+        drop_malformed("binary", msg.size);
       },
       [=](ws_closed& msg) {
         if (msg.session != self->state.session_id)
@@ -186,19 +180,21 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         if (self->state.pings.size() > 16)
           self->state.pings.erase(self->state.pings.begin());
         self->delayed_send(self, cfg.ping_interval, ping_atom::value);
+        self->delayed_send(self, cfg.pong_timeout, silence_atom::value,
+                           self->state.frames_seen);
       },
-      [=](outgoing_frame& out) {
-        if (!self->state.connected) {
-          shared->acks.fail(out.request, "not connected");
+      [=](silence_atom, std::uint64_t frames_at_ping) {
+        // Any frame since the ping proves the socket alive, not just a pong.
+        if (!self->state.connected || self->state.frames_seen != frames_at_ping)
           return;
-        }
-        auto frame = nlohmann::json::parse(out.frame, nullptr, false);
-        if (!frame.is_object()) {
-          shared->acks.fail(out.request, "a frame must be a JSON object");
-          return;
-        }
-        auto id = send_frame(frame);
-        self->state.awaiting_reply.emplace(id, out.request);
+        log->warning("no frame within ", cfg.pong_timeout.count(),
+                     " ms of a ping; the socket is dead");
+        shutdown(make_error(conn_errc::transient, "socket went silent"));
+      },
+      [=](socket_frame& out) {
+        // Not connected: the supervisor sends it again after the next hello.
+        if (self->state.connected && self->state.session)
+          self->state.session->send(std::move(out.text));
       },
       [=](caf::close_atom) {
         shared->state = connection_state::closed;

@@ -1,6 +1,6 @@
 // The connection actor: rtm.connect, the socket, hello, pings, and turning
-// frames into events for the dispatcher. One actor per socket; the
-// supervisor spawns a new one after each loss.
+// frames into events for the dispatcher and replies for the supervisor. One
+// actor per socket; the supervisor spawns a new one after each loss.
 #pragma once
 
 #include <chrono>
@@ -23,7 +23,8 @@ struct client_state;
 struct connection_config {
   /// Where events go.
   caf::actor dispatcher;
-  /// Told `hello_atom` once the server said hello (may be null).
+  /// Told `hello_atom` once the server said hello, and sent every reply to
+  /// a client frame as `rtm_reply` (may be null).
   caf::actor supervisor;
   /// Opens sockets; tests pass a fake.
   std::shared_ptr<ws_transport> transport;
@@ -32,6 +33,9 @@ struct connection_config {
   std::function<void(caf::actor)> rtm_connect;
   /// Time between two pings once connected.
   std::chrono::milliseconds ping_interval{5000};
+  /// A socket that delivers no frame at all (not even the pong) within this
+  /// time after a ping is dead, whatever TCP says.
+  std::chrono::milliseconds pong_timeout{10000};
   /// Counters, state, logger and pending sends shared with the client.
   std::shared_ptr<client_state> shared;
 };
@@ -43,10 +47,8 @@ struct connection_actor_state {
   std::shared_ptr<ws_session> session;
   /// True between `hello` and the end of the socket.
   bool connected = false;
-  /// Next `id` of a client frame on this socket.
-  std::uint64_t next_frame_id = 1;
-  /// Frame id -> request number of sends awaiting `reply_to`.
-  std::unordered_map<std::uint64_t, std::uint64_t> awaiting_reply;
+  /// Frames received on the current socket (for the silence check).
+  std::uint64_t frames_seen = 0;
   /// Frame id -> send time of pings awaiting their pong.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point>
       pings;

@@ -124,13 +124,24 @@ struct job_done {
   std::uint64_t key = 0;
 };
 
-// -- client -> connection -----------------------------------------------------
+// -- client -> supervisor -> connection ---------------------------------------
 
-/// A frame to send over the socket; the connection assigns its `id` and
-/// reports Slack's reply (matched by `reply_to`) under `request`.
+/// A frame the application sends (JSON object text, no `id` yet); Slack's
+/// reply completes the send numbered `request`.
 struct outgoing_frame {
   std::uint64_t request = 0;
   std::string frame;
+};
+
+/// A frame with its `id`, for the connection to write to the socket.
+struct socket_frame {
+  std::string text;
+};
+
+/// A reply (`reply_to`, no `type`) that came in on the socket, for the
+/// supervisor to settle the send it answers.
+struct rtm_reply {
+  shared_event reply;
 };
 
 // -- inspectors
@@ -183,6 +194,16 @@ typename Inspector::result_type inspect(Inspector& f, outgoing_frame& x) {
   return f(caf::meta::type_name("outgoing_frame"), x.request, x.frame);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, socket_frame& x) {
+  return f(caf::meta::type_name("socket_frame"), x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rtm_reply& x) {
+  return f(caf::meta::type_name("rtm_reply"), x.reply);
+}
+
 // -- errors an actor exits with ----------------------------------------------
 
 /// Why a connection actor ended; the supervisor decides on a restart from it.
@@ -217,6 +238,8 @@ CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_event))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::handler_job))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::job_done))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::outgoing_frame))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::socket_frame))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_reply))
 CAF_END_TYPE_ID_BLOCK(slackrtm)
 
 namespace slackrtm {
@@ -230,5 +253,7 @@ inline void add_message_types(caf::actor_system_config& cfg) {
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using silence_atom = caf::atom_constant<caf::atom("silence")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
 
 } // namespace slackrtm

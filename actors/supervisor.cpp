@@ -27,6 +27,17 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto shared = cfg.shared;
   auto log = shared->log;
   self->state.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
+  // Writes `request` to the current socket under a fresh id.
+  auto transmit = [=](std::uint64_t request) {
+    auto text = self->state.sends.stamp(request, ++shared->last_frame_id);
+    if (!text.empty())
+      self->send(self->state.connection, socket_frame{std::move(text)});
+  };
+  // Fails every send still waiting for its reply.
+  auto fail_sends = [=](const std::string& why) {
+    for (auto request : self->state.sends.clear())
+      shared->acks.fail(request, why);
+  };
   auto start_connection = [=] {
     self->state.hello_at.reset();
     self->state.connection =
@@ -42,6 +53,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     if (msg.source != st.connection.address())
       return;
     st.connection = nullptr;
+    st.connected = false;
     if (st.closing) {
       self->quit();
       return;
@@ -64,6 +76,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       return;
     }
     if (code == conn_errc::fatal) {
+      fail_sends("connection failed: " + reason);
       auto prefix = std::string{"rtm.connect failed: "};
       st.fatal_error =
           reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
@@ -94,16 +107,44 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           start_connection();
       },
       [=](hello_atom) {
-        if (self->current_sender() == self->state.connection.address())
-          self->state.hello_at = self->clock().now();
+        if (self->current_sender() != self->state.connection.address())
+          return;
+        self->state.hello_at = self->clock().now();
+        self->state.connected = true;
+        // Everything not yet answered, oldest first: sends made while
+        // disconnected and those whose socket died before the reply.
+        for (auto request : self->state.sends.requests())
+          transmit(request);
       },
       [=](outgoing_frame& out) {
-        if (self->state.connection)
-          self->send(self->state.connection, std::move(out));
+        if (auto refused = self->state.sends.add(out.request, out.frame)) {
+          shared->acks.fail(out.request, *refused);
+          return;
+        }
+        self->delayed_send(self, cfg.send_timeout, expire_atom::value,
+                           out.request);
+        if (self->state.connected)
+          transmit(out.request);
+      },
+      [=](rtm_reply& msg) {
+        auto& reply = msg.reply.body();
+        auto reply_to = reply.find("reply_to");
+        if (reply_to == reply.end() || !reply_to->is_number_unsigned())
+          return;
+        auto id = reply_to->get<std::uint64_t>();
+        if (auto request = self->state.sends.settle(id))
+          shared->acks.resolve(*request, reply);
         else
-          shared->acks.fail(out.request, "not connected");
+          log->debug("reply to unknown frame ", id);
+      },
+      [=](expire_atom, std::uint64_t request) {
+        if (self->state.sends.remove(request))
+          shared->acks.fail(
+              request, "no reply from Slack within " +
+                           std::to_string(cfg.send_timeout.count()) + " ms");
       },
       [=](caf::close_atom) {
+        fail_sends("client closed before Slack's reply");
         self->state.closing = true;
         shared->state = connection_state::closed;
         if (self->state.connection)

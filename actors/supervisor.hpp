@@ -1,7 +1,8 @@
 // The supervisor actor: keeps one connection actor alive. It restarts the
 // connection after every loss with exponential backoff and full jitter,
 // honours Retry-After, and gives up only on fatal errors (a refused token)
-// or when told to close.
+// or when told to close. It owns the outbox, so that a frame whose socket
+// dies before Slack's reply goes out again on the next socket.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/outbox.hpp"
 
 namespace slackrtm {
 
@@ -35,6 +37,10 @@ struct supervisor_config {
   /// Called once when the supervisor ends: with Slack's error code after a
   /// fatal error, with an empty string after a requested close.
   std::function<void(const std::string& fatal_error)> on_stop;
+  /// Limits of the outbox (capacity, frame and text size).
+  outbox::limits outbox_limits;
+  /// A send without Slack's reply after this long fails.
+  std::chrono::milliseconds send_timeout{30000};
   /// Seed of the jitter (tests fix it).
   std::uint64_t seed = std::random_device{}();
 };
@@ -47,7 +53,10 @@ struct supervisor_state {
   /// When the current connection said hello.
   std::optional<caf::actor_clock::time_point> hello_at;
   bool closing = false;
+  /// True between the current connection's hello and its end.
+  bool connected = false;
   std::string fatal_error;
+  outbox sends;
   std::minstd_rand rng;
   static inline const char* name = "slackrtm.supervisor";
 };

@@ -46,6 +46,11 @@ const client_options& checked(const client_options& opts) {
     throw std::invalid_argument("slackrtm: a token is required");
   if (opts.ping_interval.count() <= 0)
     throw std::invalid_argument("slackrtm: ping_interval must be positive");
+  if (opts.pong_timeout.count() < 0)
+    throw std::invalid_argument("slackrtm: pong_timeout must not be negative");
+  if (opts.send_timeout.count() <= 0 || opts.outbox_capacity == 0)
+    throw std::invalid_argument("slackrtm: send_timeout and outbox_capacity "
+                                "must be positive");
   if (opts.workers_per_handler == 0)
     throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
   if (opts.min_backoff.count() < 0 || opts.max_backoff < opts.min_backoff)
@@ -146,10 +151,15 @@ struct client::impl {
     cfg.shared = shared;
     cfg.min_backoff = options.min_backoff;
     cfg.max_backoff = options.max_backoff;
+    cfg.send_timeout = options.send_timeout;
+    cfg.outbox_limits.capacity = options.outbox_capacity;
     connection_config conn;
     conn.dispatcher = dispatcher;
     conn.transport = transport;
     conn.ping_interval = options.ping_interval;
+    conn.pong_timeout = options.pong_timeout.count() > 0
+                            ? options.pong_timeout
+                            : 2 * options.ping_interval;
     conn.shared = shared;
     conn.rtm_connect = [this](caf::actor connection) {
       web.async_api_call(

@@ -55,6 +55,9 @@ struct client_state {
   std::atomic<std::uint64_t> malformed_frames{0};
   std::atomic<std::uint64_t> connections{0};
   std::atomic<std::uint64_t> handler_errors{0};
+  /// Last `id` given to a client frame: unique across sockets, so that a
+  /// reply arriving on the next socket still finds its send.
+  std::atomic<std::uint64_t> last_frame_id{0};
   ack_registry acks;
 
   /// The `self` and `team` parts of the last rtm.connect answer.

@@ -83,8 +83,13 @@ public:
 
   // -- sending ----------------------------------------------------------------
 
-  /// Sends `frame` over the socket; `id` is assigned here. The future holds
-  /// Slack's reply (`ok: true` with `ts`) or an `api_error` for `ok: false`.
+  /// Sends `frame` over the socket; its `id` is assigned by the client. The
+  /// future holds Slack's reply (`ok: true` with `ts`), or an `api_error`
+  /// for `ok: false`, or a `transport_error` when the frame is refused (text
+  /// over 4000 characters, frame over 16 kB, outbox full), not answered
+  /// within `send_timeout`, or the client closes first. Frames sent while
+  /// the socket is down go out after the next `hello`; a frame whose socket
+  /// dies before the reply is sent again on the next one (at-least-once).
   std::future<nlohmann::json> send(nlohmann::json frame);
 
   /// Sends a message over the socket (plain text, optionally in a thread).

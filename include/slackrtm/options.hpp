@@ -44,6 +44,9 @@ struct client_options {
   std::string api_url = "https://slack.com/api/";
   /// How often the client pings the server over the socket.
   std::chrono::milliseconds ping_interval{5000};
+  /// A socket silent for this long after a ping (no pong, no event) is
+  /// treated as dead and replaced; 0 means twice the ping interval.
+  std::chrono::milliseconds pong_timeout{0};
   /// Worker actors per registered handler: how many conversations one handler
   /// serves at the same time (events of one conversation stay in order).
   std::size_t workers_per_handler = 4;
@@ -55,6 +58,10 @@ struct client_options {
   std::chrono::milliseconds min_backoff{250};
   /// Longest wait between two reconnect attempts.
   std::chrono::milliseconds max_backoff{30000};
+  /// A send over the socket without Slack's reply after this long fails.
+  std::chrono::milliseconds send_timeout{30000};
+  /// Sends awaiting Slack's reply at most; more are refused at once.
+  std::size_t outbox_capacity = 1000;
   /// Certificate checks.
   tls_options tls;
   /// Lines below this level are not logged.

@@ -178,6 +178,48 @@ CAF_TEST(messages sent over the socket get slacks acknowledgement) {
   rtm.close();
 }
 
+CAF_TEST(a message sent around a drop is acknowledged after the reconnect) {
+  auto opts = options();
+  opts.min_backoff = 50ms;
+  slackrtm::client rtm{opts};
+  rtm.connect();
+  wait_connected(rtm);
+  control.api_call_json("drop", {{"mode", "reset"}});
+  auto during = rtm.send_message("C1", "sent during the drop");
+  CAF_REQUIRE(during.wait_for(10s) == std::future_status::ready);
+  auto reply = during.get();
+  CAF_CHECK_EQUAL(reply.value("ok", false), true);
+  CAF_CHECK_EQUAL(reply.value("text", ""), "sent during the drop");
+  // It reached the simulator on the new socket (perhaps the old one too).
+  int copies = 0;
+  auto sent = control.api_get("sent");
+  for (auto& f : sent["frames"])
+    if (f.contains("frame") &&
+        f["frame"].value("text", "") == "sent during the drop")
+      ++copies;
+  CAF_CHECK_GREATER_OR_EQUAL(copies, 1);
+  CAF_CHECK_LESS_OR_EQUAL(copies, 2);
+  CAF_CHECK_GREATER_OR_EQUAL(rtm.stats().connections, 2u);
+  rtm.close();
+}
+
+CAF_TEST(sends made before any socket wait for hello and too long text fails) {
+  slackrtm::client rtm{options()};
+  rtm.connect();
+  auto early = rtm.send_message("C1", "sent before hello");
+  auto too_long = rtm.send_message("C1", std::string(4001, 'x'));
+  CAF_REQUIRE(early.wait_for(10s) == std::future_status::ready);
+  CAF_CHECK_EQUAL(early.get().value("ok", false), true);
+  try {
+    too_long.get();
+    CAF_FAIL("4001 characters were accepted");
+  } catch (const slackrtm::transport_error& ex) {
+    CAF_CHECK_NOT_EQUAL(std::string{ex.what()}.find("4001 characters"),
+                        std::string::npos);
+  }
+  rtm.close();
+}
+
 CAF_TEST(the wildcard handler sees hello and every other event) {
   slackrtm::client rtm{options()};
   std::mutex mtx;

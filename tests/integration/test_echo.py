@@ -135,6 +135,22 @@ class EchoTest(SimTestCase):
         wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
         self.assertIn("reconnecting", bot.stderr())
 
+    def test_a_silent_socket_is_replaced(self):
+        # The socket stays open but the server stops answering pings and
+        # sends nothing else: a zombie connection.
+        bot = self.start_echo("--ping-interval=0.3")
+        self.wait_connected()
+        self.sim.post("pings", {"answer": False})
+        wait_for(lambda: len(self.sim.calls("rtm.connect")) >= 2, 10,
+                 "a fresh rtm.connect")
+        self.sim.post("pings", {"answer": True})
+        wait_for(lambda: self.sim.open_connections()
+                 and self.sim.open_connections()[-1]["id"] != 1, 10,
+                 "a new socket")
+        ts = self.sim.say("C1", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertIn("went silent", bot.stderr())
+
     def test_goodbye_opens_a_new_socket(self):
         self.start_echo()
         self.wait_connected()

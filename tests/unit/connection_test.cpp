@@ -24,9 +24,13 @@ caf::behavior event_sink(caf::event_based_actor*,
   };
 }
 
-caf::behavior hello_sink(caf::event_based_actor*, std::shared_ptr<int> hellos) {
+// Plays the supervisor: counts hellos, keeps replies.
+caf::behavior
+supervisor_probe(caf::event_based_actor*, std::shared_ptr<int> hellos,
+                 std::shared_ptr<std::vector<nlohmann::json>> replies) {
   return {
       [=](hello_atom) { ++*hellos; },
+      [=](rtm_reply& msg) { replies->push_back(msg.reply.body()); },
   };
 }
 
@@ -36,6 +40,8 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<std::vector<nlohmann::json>> events =
       std::make_shared<std::vector<nlohmann::json>>();
   std::shared_ptr<int> hellos = std::make_shared<int>(0);
+  std::shared_ptr<std::vector<nlohmann::json>> replies =
+      std::make_shared<std::vector<nlohmann::json>>();
   std::vector<std::string> log_lines;
   std::shared_ptr<client_state> shared;
   int rtm_connect_calls = 0;
@@ -51,10 +57,11 @@ struct fixture : slackrtm::test::fixture {
         "xoxb-secret-token"));
     connection_config cfg;
     cfg.dispatcher = sys.spawn(event_sink, events);
-    cfg.supervisor = sys.spawn(hello_sink, hellos);
+    cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies);
     cfg.transport = transport;
     cfg.rtm_connect = [this](caf::actor) { ++rtm_connect_calls; };
     cfg.ping_interval = 1s;
+    cfg.pong_timeout = 2s;
     cfg.shared = shared;
     conn = sys.spawn(connection, cfg);
     conn->attach_functor(
@@ -175,62 +182,73 @@ CAF_TEST(pings go out at the ping interval once connected) {
   CAF_CHECK_NOT_EQUAL(pings[0]["id"], pings[1]["id"]);
 }
 
-CAF_TEST(sends get an id and their future resolves with the reply) {
+CAF_TEST(a socket silent after a ping is declared dead) {
   connect();
-  auto [request, result] = shared->acks.add();
-  self->send(
-      conn, outgoing_frame{request,
-                           R"({"type":"message","channel":"C1","text":"hi"})"});
+  advance_time(1s); // ping
   drain();
-  auto sent = transport->session->frames("message");
-  CAF_REQUIRE_EQUAL(sent.size(), 1u);
-  auto id = sent[0]["id"].get<std::uint64_t>();
-  CAF_CHECK(id > 0);
-  CAF_CHECK(result.wait_for(0s) == std::future_status::timeout);
-  frame(R"({"ok":true,"reply_to":)" + std::to_string(id) +
-        R"(,"ts":"123.456","text":"hi"})");
-  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
-  auto reply = result.get();
-  CAF_CHECK_EQUAL(reply["ts"], "123.456");
-  // Replies are not events.
+  CAF_REQUIRE_EQUAL(transport->session->frames("ping").size(), 1u);
+  advance_time(1s); // second ping; the first one's deadline is 2 s away
+  drain();
+  CAF_CHECK(!exit_why);
+  advance_time(1s); // two seconds of silence after the first ping
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::transient);
+  CAF_CHECK(transport->session->closed);
+}
+
+CAF_TEST(any frame after a ping keeps the socket alive) {
+  connect();
+  for (int i = 0; i < 5; ++i) {
+    advance_time(1s);
+    drain();
+    auto id = transport->session->frames("ping").back()["id"].dump();
+    frame(R"({"type":"pong","reply_to":)" + id + "}");
+  }
+  // Events count as signs of life too.
+  advance_time(1s);
+  drain();
+  frame(R"({"type":"user_typing","channel":"C1","user":"U1"})");
+  advance_time(1s);
+  drain();
+  frame(R"({"type":"user_typing","channel":"C1","user":"U1"})");
+  CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(frames go out only while connected and replies go to the supervisor) {
+  answer_rtm_connect("ws://127.0.0.1:1/rtm/t?dp=1");
+  self->send(conn, socket_frame{R"({"id":7,"type":"message"})"});
+  drain();
+  CAF_CHECK(transport->session->sent.empty());
+  frame(R"({"type":"hello"})");
+  self->send(conn, socket_frame{R"({"id":8,"type":"message"})"});
+  drain();
+  CAF_REQUIRE_EQUAL(transport->session->sent.size(), 1u);
+  CAF_CHECK_EQUAL(transport->session->sent[0], R"({"id":8,"type":"message"})");
+  frame(R"({"ok":true,"reply_to":8,"ts":"1.2"})");
+  frame(R"({"ok":false,"reply_to":3,"error":{"code":2,"msg":"x"}})");
+  CAF_REQUIRE_EQUAL(replies->size(), 2u);
+  CAF_CHECK_EQUAL((*replies)[0]["ts"], "1.2");
+  CAF_CHECK_EQUAL((*replies)[1]["reply_to"], 3);
+  // Replies are neither events nor malformed frames.
   CAF_CHECK_EQUAL(events->size(), 1u);
   CAF_CHECK_EQUAL(shared->malformed_frames.load(), 0u);
 }
 
-CAF_TEST(an error reply fails the future with Slacks message) {
+CAF_TEST(ping ids come from the client wide frame counter) {
+  shared->last_frame_id = 41;
   connect();
-  auto [request, result] = shared->acks.add();
-  self->send(conn,
-             outgoing_frame{request, R"({"type":"message","channel":"C1"})"});
+  advance_time(1s);
   drain();
-  auto id = transport->session->frames("message").at(0)["id"].dump();
-  frame(R"({"ok":false,"reply_to":)" + id +
-        R"(,"error":{"code":2,"msg":"message text is missing"}})");
-  try {
-    result.get();
-    CAF_FAIL("expected an api_error");
-  } catch (const api_error& ex) {
-    CAF_CHECK_EQUAL(ex.error(), "message text is missing");
-  }
+  auto pings = transport->session->frames("ping");
+  CAF_REQUIRE_EQUAL(pings.size(), 1u);
+  CAF_CHECK_EQUAL(pings[0]["id"], 42);
 }
 
-CAF_TEST(a lost socket ends the actor with a transient error and fails sends) {
+CAF_TEST(a lost socket ends the actor with a transient error) {
   connect();
-  auto [request, result] = shared->acks.add();
-  self->send(conn,
-             outgoing_frame{request,
-                            R"({"type":"message","channel":"C1","text":"x"})"});
-  drain();
   self->send(conn, ws_closed{transport->session_id, "connection reset"});
   drain();
   CAF_CHECK(exit_code() == conn_errc::transient);
-  auto failed = false;
-  try {
-    result.get();
-  } catch (const transport_error&) {
-    failed = true;
-  }
-  CAF_CHECK(failed);
 }
 
 CAF_TEST(a refused token ends the actor with a fatal error) {

@@ -15,12 +15,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A connection stand-in that exits with whatever reason the test sends it.
-// (The unused argument dodges a null dereference in CAF 0.17's spawn path
-// for functions without arguments, which UBSan reports.)
-caf::behavior fake_connection(caf::event_based_actor* self, int) {
+using frame_log = std::vector<std::pair<std::size_t, nlohmann::json>>;
+
+// A connection stand-in: exits with whatever reason the test sends it, says
+// hello when told, and records the frames it is asked to write (with its
+// own number, `index`).
+caf::behavior fake_connection(caf::event_based_actor* self, caf::actor sup,
+                              std::size_t index,
+                              std::shared_ptr<frame_log> frames) {
   return {
       [=](caf::error& reason) { self->quit(reason); },
+      [=](hello_atom) { self->send(sup, hello_atom::value); },
+      [=](socket_frame& out) {
+        frames->emplace_back(index, nlohmann::json::parse(out.text));
+      },
       [=](caf::close_atom) {
         self->quit(make_error(conn_errc::closed, "closed"));
       },
@@ -31,6 +39,7 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<client_state> shared = std::make_shared<client_state>(
       std::make_shared<const logger>(log_level::off, [](auto, auto) {}));
   std::vector<caf::actor> spawned;
+  std::shared_ptr<frame_log> frames = std::make_shared<frame_log>();
   std::optional<std::string> stopped_with;
   caf::actor sup;
 
@@ -41,8 +50,10 @@ struct fixture : slackrtm::test::fixture {
     cfg.max_backoff = 1600ms;
     cfg.healthy_after = 10s;
     cfg.seed = 42;
-    cfg.spawn_connection = [this](caf::actor) {
-      spawned.push_back(sys.spawn(fake_connection, 0));
+    cfg.send_timeout = 5s;
+    cfg.spawn_connection = [this](caf::actor sup) {
+      spawned.push_back(
+          sys.spawn(fake_connection, sup, spawned.size(), frames));
       return spawned.back();
     };
     cfg.on_stop = [this](const std::string& fatal) { stopped_with = fatal; };
@@ -61,6 +72,29 @@ struct fixture : slackrtm::test::fixture {
 
   // Connections spawned before the last kill.
   std::size_t before_kill = 1;
+
+  // The current connection says hello.
+  void hello() {
+    self->send(spawned.back(), hello_atom::value);
+    drain();
+  }
+
+  // Slack's reply to frame `id`, as it reaches the supervisor.
+  void reply(std::uint64_t id, const std::string& fields) {
+    auto text = R"({"reply_to":)" + std::to_string(id) + "," + fields + "}";
+    self->send(sup, rtm_reply{shared_event{nlohmann::json::parse(text)}});
+    drain();
+  }
+
+  // The error text a failed future holds (empty when it did not fail).
+  static std::string failure_of(std::future<nlohmann::json>& result) {
+    try {
+      result.get();
+    } catch (const std::exception& ex) {
+      return ex.what();
+    }
+    return {};
+  }
 
   void kill_current(conn_errc code, std::int32_t retry_after = 0) {
     before_kill = spawned.size();
@@ -145,6 +179,76 @@ CAF_TEST(close stops the connection and nothing restarts) {
   CAF_CHECK_EQUAL(*stopped_with, "");
   time_to_restart(5s);
   CAF_CHECK_EQUAL(spawned.size(), 1u);
+}
+
+CAF_TEST(sends made while disconnected go out after hello) {
+  auto [request, result] = shared->acks.add();
+  self->send(sup, outgoing_frame{request, R"({"type":"message","text":"hi"})"});
+  drain();
+  CAF_CHECK(frames->empty());
+  hello();
+  CAF_REQUIRE_EQUAL(frames->size(), 1u);
+  auto id = (*frames)[0].second["id"].get<std::uint64_t>();
+  CAF_CHECK(id > 0);
+  reply(id, R"("ok":true,"ts":"1.5")");
+  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  auto answer = result.get();
+  CAF_CHECK_EQUAL(answer["ts"], "1.5");
+}
+
+CAF_TEST(a send whose socket died is sent again and settled once) {
+  hello();
+  auto [request, result] = shared->acks.add();
+  self->send(sup, outgoing_frame{request, R"({"type":"message","text":"x"})"});
+  drain();
+  CAF_REQUIRE_EQUAL(frames->size(), 1u);
+  auto old_id = (*frames)[0].second["id"].get<std::uint64_t>();
+  kill_current(conn_errc::reconnect); // restarts at once
+  CAF_REQUIRE_EQUAL(spawned.size(), 2u);
+  CAF_CHECK_EQUAL(frames->size(), 1u); // nothing before the new hello
+  hello();
+  CAF_REQUIRE_EQUAL(frames->size(), 2u);
+  CAF_CHECK_EQUAL((*frames)[1].first, 1u);
+  auto new_id = (*frames)[1].second["id"].get<std::uint64_t>();
+  CAF_CHECK_NOT_EQUAL(old_id, new_id);
+  CAF_CHECK_EQUAL((*frames)[1].second["text"], "x");
+  // The reply to the first attempt arrives on the new socket: it settles
+  // the send; the reply to the second attempt then finds nothing.
+  reply(old_id, R"("ok":true,"ts":"1.1")");
+  reply(new_id, R"("ok":true,"ts":"1.2")");
+  auto answer = result.get();
+  CAF_CHECK_EQUAL(answer["ts"], "1.1");
+  CAF_CHECK_EQUAL(shared->acks.pending(), 0u);
+}
+
+CAF_TEST(a send without reply fails after the send timeout) {
+  hello();
+  auto [request, result] = shared->acks.add();
+  self->send(sup, outgoing_frame{request, R"({"type":"message","text":"x"})"});
+  drain();
+  advance_time(4s);
+  drain();
+  CAF_CHECK(result.wait_for(0s) == std::future_status::timeout);
+  advance_time(1s);
+  drain();
+  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  CAF_CHECK(failure_of(result).find("no reply from Slack within 5000 ms") !=
+            std::string::npos);
+}
+
+CAF_TEST(refused frames fail at once and close fails what is pending) {
+  auto [big, big_result] = shared->acks.add();
+  nlohmann::json frame{{"type", "message"}, {"text", std::string(4001, 'a')}};
+  self->send(sup, outgoing_frame{big, frame.dump()});
+  auto [pending, pending_result] = shared->acks.add();
+  self->send(sup, outgoing_frame{pending, R"({"type":"message","text":"x"})"});
+  drain();
+  CAF_CHECK(failure_of(big_result).find("4001 characters") !=
+            std::string::npos);
+  self->send(sup, caf::close_atom::value);
+  drain();
+  CAF_CHECK(failure_of(pending_result).find("client closed") !=
+            std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
