@@ -38,7 +38,9 @@ std::optional<std::string> outbox::add(std::uint64_t request,
   if (entries_.size() >= limits_.capacity)
     return "outbox full (" + std::to_string(limits_.capacity) +
            " frames awaiting Slack's reply)";
-  entries_.emplace(request, entry{std::move(parsed), {}});
+  auto type = parsed.value("type", std::string{});
+  auto expects_reply = type == "message";
+  entries_.emplace(request, entry{std::move(parsed), {}, expects_reply});
   return std::nullopt;
 }
 
@@ -76,6 +78,11 @@ std::vector<std::uint64_t> outbox::clear() {
   entries_.clear();
   by_id_.clear();
   return result;
+}
+
+bool outbox::expects_reply(std::uint64_t request) const {
+  auto i = entries_.find(request);
+  return i != entries_.end() && i->second.expects_reply;
 }
 
 std::vector<std::uint64_t> outbox::requests() const {

@@ -66,6 +66,10 @@ public:
   /// Queued requests, oldest first.
   std::vector<std::uint64_t> requests() const;
 
+  /// False for frames Slack does not answer (`typing`, `presence_sub`, ...:
+  /// only messages get a `reply_to`); those are settled once written.
+  bool expects_reply(std::uint64_t request) const;
+
   /// Number of queued requests.
   std::size_t size() const noexcept { return entries_.size(); }
 
@@ -73,6 +77,7 @@ private:
   struct entry {
     nlohmann::json frame;
     std::vector<std::uint64_t> ids;
+    bool expects_reply = true;
   };
 
   limits limits_;

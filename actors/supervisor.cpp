@@ -29,9 +29,16 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   self->state.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
   // Writes `request` to the current socket under a fresh id.
   auto transmit = [=](std::uint64_t request) {
-    auto text = self->state.sends.stamp(request, ++shared->last_frame_id);
-    if (!text.empty())
-      self->send(self->state.connection, socket_frame{std::move(text)});
+    auto& sends = self->state.sends;
+    auto text = sends.stamp(request, ++shared->last_frame_id);
+    if (text.empty())
+      return;
+    self->send(self->state.connection, socket_frame{std::move(text)});
+    // Slack answers only messages: anything else is done once written.
+    if (!sends.expects_reply(request)) {
+      sends.remove(request);
+      shared->acks.resolve(request, nlohmann::json{{"ok", true}});
+    }
   };
   // Fails every send still waiting for its reply.
   auto fail_sends = [=](const std::string& why) {

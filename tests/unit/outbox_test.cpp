@@ -62,6 +62,17 @@ CAF_TEST(oversized text and frames and a full outbox are refused) {
   CAF_CHECK_EQUAL(box.size(), 2u);
 }
 
+CAF_TEST(only messages expect a reply) {
+  outbox box;
+  CAF_REQUIRE(!box.add(1, R"({"type":"message","channel":"C1","text":"x"})"));
+  CAF_REQUIRE(!box.add(2, R"({"type":"typing","channel":"C1"})"));
+  CAF_REQUIRE(!box.add(3, R"({"type":"presence_sub","ids":["U1"]})"));
+  CAF_CHECK(box.expects_reply(1));
+  CAF_CHECK(!box.expects_reply(2));
+  CAF_CHECK(!box.expects_reply(3));
+  CAF_CHECK(!box.expects_reply(4));
+}
+
 CAF_TEST(utf8 length counts characters) {
   CAF_CHECK_EQUAL(utf8_length(""), 0u);
   CAF_CHECK_EQUAL(utf8_length("abc"), 3u);

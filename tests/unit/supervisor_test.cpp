@@ -221,6 +221,24 @@ CAF_TEST(a send whose socket died is sent again and settled once) {
   CAF_CHECK_EQUAL(shared->acks.pending(), 0u);
 }
 
+CAF_TEST(frames slack does not answer are done once written) {
+  auto [request, result] = shared->acks.add();
+  self->send(sup,
+             outgoing_frame{request, R"({"type":"typing","channel":"C1"})"});
+  drain();
+  CAF_CHECK(result.wait_for(0s) == std::future_status::timeout);
+  hello();
+  CAF_REQUIRE_EQUAL(frames->size(), 1u);
+  CAF_CHECK_EQUAL((*frames)[0].second["type"], "typing");
+  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  auto answer = result.get();
+  CAF_CHECK_EQUAL(answer["ok"], true);
+  // Not sent again on the next socket.
+  kill_current(conn_errc::reconnect);
+  hello();
+  CAF_CHECK_EQUAL(frames->size(), 1u);
+}
+
 CAF_TEST(a send without reply fails after the send timeout) {
   hello();
   auto [request, result] = shared->acks.add();
