@@ -91,11 +91,11 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       if (reply_to != frame.end() && reply_to->is_number_unsigned()) {
         auto i = self->state.pings.find(reply_to->get<std::uint64_t>());
         if (i != self->state.pings.end()) {
-          auto rtt = std::chrono::steady_clock::now() - i->second;
-          log->debug("pong after ",
-                     std::chrono::duration_cast<std::chrono::microseconds>(rtt)
-                         .count(),
-                     " us");
+          auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - i->second)
+                         .count();
+          shared->last_pong_us = rtt;
+          log->debug("pong after ", rtt, " us");
           self->state.pings.erase(i);
         }
       }

@@ -27,6 +27,17 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto shared = cfg.shared;
   auto log = shared->log;
   self->state.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
+  // Tells the application's lifecycle handler what just happened.
+  auto announce = [=](const char* kind, std::string reason = {},
+                      std::chrono::milliseconds delay = {}) {
+    if (!cfg.lifecycle)
+      return;
+    nlohmann::json note{{"type", kind},
+                        {"reason", std::move(reason)},
+                        {"attempt", self->state.attempt},
+                        {"delay_ms", delay.count()}};
+    self->send(cfg.lifecycle, handler_job{shared_event{std::move(note)}});
+  };
   // Writes `request` to the current socket under a fresh id.
   auto transmit = [=](std::uint64_t request) {
     auto& sends = self->state.sends;
@@ -46,6 +57,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       shared->acks.fail(request, why);
   };
   auto start_connection = [=] {
+    announce("connecting");
     self->state.hello_at.reset();
     self->state.connection =
         cfg.spawn_connection(caf::actor_cast<caf::actor>(self));
@@ -62,6 +74,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     st.connection = nullptr;
     st.connected = false;
     if (st.closing) {
+      announce("disconnected", "closed on request");
       self->quit();
       return;
     }
@@ -78,6 +91,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     } else if (msg.reason) {
       reason = self->system().render(msg.reason);
     }
+    announce("disconnected", reason);
     if (code == conn_errc::closed) {
       self->quit();
       return;
@@ -89,6 +103,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
       shared->state = connection_state::closed;
       log->error("giving up: ", reason);
+      announce("error", st.fatal_error);
       self->quit();
       return;
     }
@@ -102,6 +117,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     ++st.attempt;
     log->info("reconnecting in ", delay.count(), " ms (attempt ", st.attempt,
               ", after: ", reason, ")");
+    announce("reconnecting", reason, delay);
     if (delay.count() == 0)
       self->send(self, restart_atom::value);
     else
@@ -118,6 +134,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           return;
         self->state.hello_at = self->clock().now();
         self->state.connected = true;
+        announce("connected");
         // Everything not yet answered, oldest first: sends made while
         // disconnected and those whose socket died before the reply.
         for (auto request : self->state.sends.requests())
@@ -143,6 +160,9 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           shared->acks.resolve(*request, reply);
         else
           log->debug("reply to unknown frame ", id);
+      },
+      [=](job_done&) {
+        // The lifecycle handler finished with a note: nothing to do.
       },
       [=](expire_atom, std::uint64_t request) {
         if (self->state.sends.remove(request))

@@ -34,6 +34,10 @@ struct supervisor_config {
   std::chrono::milliseconds healthy_after{30000};
   /// Shared counters, logger and state.
   std::shared_ptr<client_state> shared;
+  /// Told every lifecycle change as a `handler_job` whose event is
+  /// `{"type":"connecting"|"connected"|"disconnected"|"reconnecting"|"error",
+  /// "reason":..,"attempt":..,"delay_ms":..}` (may be null).
+  caf::actor lifecycle;
   /// Called once when the supervisor ends: with Slack's error code after a
   /// fatal error, with an empty string after a requested close.
   std::function<void(const std::string& fatal_error)> on_stop;

@@ -29,7 +29,38 @@ const char* to_string(connection_state x) {
   return "closed";
 }
 
+const char* to_string(lifecycle_kind x) {
+  switch (x) {
+  case lifecycle_kind::connecting:
+    return "connecting";
+  case lifecycle_kind::connected:
+    return "connected";
+  case lifecycle_kind::disconnected:
+    return "disconnected";
+  case lifecycle_kind::reconnecting:
+    return "reconnecting";
+  case lifecycle_kind::error:
+    break;
+  }
+  return "error";
+}
+
 namespace {
+
+// Turns the supervisor's note into what lifecycle handlers get.
+lifecycle_event to_lifecycle_event(const nlohmann::json& note) {
+  lifecycle_event ev;
+  auto type = note.value("type", std::string{});
+  for (auto kind : {lifecycle_kind::connecting, lifecycle_kind::connected,
+                    lifecycle_kind::disconnected, lifecycle_kind::reconnecting,
+                    lifecycle_kind::error})
+    if (type == to_string(kind))
+      ev.kind = kind;
+  ev.reason = note.value("reason", std::string{});
+  ev.attempt = note.value("attempt", 0u);
+  ev.delay = std::chrono::milliseconds{note.value("delay_ms", 0)};
+  return ev;
+}
 
 web_client_options web_options(const client_options& opts) {
   web_client_options result;
@@ -97,6 +128,8 @@ struct client::impl {
   // Declared before the actor system: sessions held by actors must go first.
   std::shared_ptr<ws_transport> transport;
   std::vector<std::pair<std::string, handler>> handlers;
+  std::vector<lifecycle_handler> lifecycle_handlers;
+  caf::actor lifecycle;
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor dispatcher;
@@ -144,6 +177,15 @@ struct client::impl {
       groups.push_back(std::move(group));
     }
     dispatcher = system->spawn(slackrtm::dispatcher, std::move(groups));
+    if (!lifecycle_handlers.empty()) {
+      auto callback = [fns = lifecycle_handlers](const nlohmann::json& note) {
+        auto ev = to_lifecycle_event(note);
+        for (auto& fn : fns)
+          fn(ev);
+      };
+      lifecycle = system->spawn<caf::detached>(
+          handler_worker, handler_worker_config{callback, shared->log, errors});
+    }
   }
 
   void start_supervisor() {
@@ -152,6 +194,7 @@ struct client::impl {
     cfg.min_backoff = options.min_backoff;
     cfg.max_backoff = options.max_backoff;
     cfg.send_timeout = options.send_timeout;
+    cfg.lifecycle = lifecycle;
     cfg.outbox_limits.capacity = options.outbox_capacity;
     connection_config conn;
     conn.dispatcher = dispatcher;
@@ -200,6 +243,9 @@ struct client::impl {
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     if (dispatcher)
       caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
+    if (lifecycle)
+      caf::anon_send_exit(lifecycle, caf::exit_reason::user_shutdown);
+    lifecycle = nullptr;
     workers.clear();
     dispatcher = nullptr;
     supervisor = nullptr;
@@ -231,6 +277,16 @@ client& client::on(std::string type, handler fn) {
   if (impl_->system)
     throw std::logic_error("slackrtm: register handlers before connecting");
   impl_->handlers.emplace_back(std::move(type), std::move(fn));
+  return *this;
+}
+
+client& client::on_lifecycle(lifecycle_handler fn) {
+  if (!fn)
+    throw std::invalid_argument("slackrtm: empty lifecycle handler");
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (impl_->system)
+    throw std::logic_error("slackrtm: register handlers before connecting");
+  impl_->lifecycle_handlers.push_back(std::move(fn));
   return *this;
 }
 
@@ -305,6 +361,14 @@ bool client::is_connected() const noexcept {
 
 connection_state client::state() const noexcept {
   return impl_->shared->state;
+}
+
+std::optional<std::chrono::microseconds>
+client::last_pong_latency() const noexcept {
+  auto us = impl_->shared->last_pong_us.load();
+  if (us < 0)
+    return std::nullopt;
+  return std::chrono::microseconds{us};
 }
 
 client_stats client::stats() const {

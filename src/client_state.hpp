@@ -58,6 +58,8 @@ struct client_state {
   /// Last `id` given to a client frame: unique across sockets, so that a
   /// reply arriving on the next socket still finds its send.
   std::atomic<std::uint64_t> last_frame_id{0};
+  /// Round trip of the last answered ping in microseconds; -1 before one.
+  std::atomic<std::int64_t> last_pong_us{-1};
   ack_registry acks;
 
   /// The `self` and `team` parts of the last rtm.connect answer.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,35 @@ enum class connection_state { idle, connecting, connected, closed };
 
 /// Returns "idle", "connecting", ... for `x`.
 const char* to_string(connection_state x);
+
+/// What happened to the connection.
+enum class lifecycle_kind {
+  /// Calling rtm.connect and opening a socket.
+  connecting,
+  /// The server said hello.
+  connected,
+  /// The socket is gone (`reason` says why).
+  disconnected,
+  /// A new connection follows after `delay` (`attempt` counts restarts since
+  /// the last healthy connection).
+  reconnecting,
+  /// Slack refused the token (`reason` is its code); no retry follows.
+  error,
+};
+
+/// Returns "connecting", "connected", ... for `x`.
+const char* to_string(lifecycle_kind x);
+
+/// One lifecycle change, as passed to `client::on_lifecycle` handlers.
+struct lifecycle_event {
+  lifecycle_kind kind = lifecycle_kind::connecting;
+  std::string reason;
+  std::uint32_t attempt = 0;
+  std::chrono::milliseconds delay{0};
+};
+
+/// Receives lifecycle changes, in order, on a thread of its own.
+using lifecycle_handler = std::function<void(const lifecycle_event&)>;
 
 /// Counters since the client was built.
 struct client_stats {
@@ -61,6 +91,11 @@ public:
   /// `"*"` for every event). Several handlers may share a type; each gets
   /// every matching event. Register before `start()`/`connect()`.
   client& on(std::string type, handler fn);
+
+  /// Registers `fn` for connection lifecycle changes (connecting,
+  /// connected, disconnected, reconnecting, error). Register before
+  /// `start()`/`connect()`.
+  client& on_lifecycle(lifecycle_handler fn);
 
   // -- lifecycle --------------------------------------------------------------
 
@@ -107,6 +142,9 @@ public:
 
   /// The current connection state.
   connection_state state() const noexcept;
+
+  /// Round trip of the last answered ping; nullopt before the first pong.
+  std::optional<std::chrono::microseconds> last_pong_latency() const noexcept;
 
   /// Counters since construction.
   client_stats stats() const;

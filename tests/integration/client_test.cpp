@@ -203,6 +203,35 @@ CAF_TEST(a message sent around a drop is acknowledged after the reconnect) {
   rtm.close();
 }
 
+CAF_TEST(lifecycle handlers hear a drop and the reconnect) {
+  auto opts = options();
+  opts.min_backoff = 50ms;
+  opts.ping_interval = 100ms;
+  slackrtm::client rtm{opts};
+  std::mutex mtx;
+  std::vector<std::string> kinds;
+  rtm.on_lifecycle([&](const slackrtm::lifecycle_event& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    kinds.push_back(to_string(ev.kind));
+  });
+  auto count = [&](const std::string& kind) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return std::count(kinds.begin(), kinds.end(), kind);
+  };
+  rtm.connect();
+  CAF_REQUIRE(wait_until([&] { return count("connected") == 1; }, 10s));
+  CAF_REQUIRE(
+      wait_until([&] { return rtm.last_pong_latency().has_value(); }, 5s));
+  CAF_CHECK(*rtm.last_pong_latency() < 1s);
+  control.api_call_json("drop", {{"mode", "reset"}});
+  CAF_REQUIRE(wait_until([&] { return count("connected") == 2; }, 10s));
+  std::lock_guard<std::mutex> guard{mtx};
+  CAF_CHECK_EQUAL(kinds, (std::vector<std::string>{
+                             "connecting", "connected", "disconnected",
+                             "reconnecting", "connecting", "connected"}));
+  rtm.close();
+}
+
 CAF_TEST(sends made before any socket wait for hello and too long text fails) {
   slackrtm::client rtm{options()};
   rtm.connect();

@@ -35,7 +35,21 @@ caf::behavior fake_connection(caf::event_based_actor* self, caf::actor sup,
   };
 }
 
+// Plays the application's lifecycle handler: keeps "type:reason" notes.
+caf::behavior lifecycle_probe(caf::event_based_actor*,
+                              std::shared_ptr<std::vector<std::string>> notes) {
+  return {
+      [=](handler_job& job) {
+        auto& note = job.event.body();
+        notes->push_back(note.value("type", "") + ":" +
+                         note.value("reason", ""));
+      },
+  };
+}
+
 struct fixture : slackrtm::test::fixture {
+  std::shared_ptr<std::vector<std::string>> notes =
+      std::make_shared<std::vector<std::string>>();
   std::shared_ptr<client_state> shared = std::make_shared<client_state>(
       std::make_shared<const logger>(log_level::off, [](auto, auto) {}));
   std::vector<caf::actor> spawned;
@@ -51,6 +65,7 @@ struct fixture : slackrtm::test::fixture {
     cfg.healthy_after = 10s;
     cfg.seed = 42;
     cfg.send_timeout = 5s;
+    cfg.lifecycle = sys.spawn(lifecycle_probe, notes);
     cfg.spawn_connection = [this](caf::actor sup) {
       spawned.push_back(
           sys.spawn(fake_connection, sup, spawned.size(), frames));
@@ -179,6 +194,25 @@ CAF_TEST(close stops the connection and nothing restarts) {
   CAF_CHECK_EQUAL(*stopped_with, "");
   time_to_restart(5s);
   CAF_CHECK_EQUAL(spawned.size(), 1u);
+}
+
+CAF_TEST(the application hears every lifecycle change in order) {
+  hello();
+  kill_current(conn_errc::reconnect, 0);
+  hello();
+  self->send(spawned.back(),
+             make_error(conn_errc::fatal, "rtm.connect failed: token_revoked"));
+  drain();
+  CAF_CHECK_EQUAL(*notes, (std::vector<std::string>{
+                              "connecting:",
+                              "connected:",
+                              "disconnected:test",
+                              "reconnecting:test",
+                              "connecting:",
+                              "connected:",
+                              "disconnected:rtm.connect failed: token_revoked",
+                              "error:token_revoked",
+                          }));
 }
 
 CAF_TEST(sends made while disconnected go out after hello) {
