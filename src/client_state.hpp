@@ -7,6 +7,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -38,6 +39,9 @@ public:
   std::size_t pending() const;
 
 private:
+  // Removes and returns the promise of `request`, if still pending.
+  std::optional<std::promise<nlohmann::json>> take(std::uint64_t request);
+
   mutable std::mutex mtx_;
   std::uint64_t next_ = 1;
   std::unordered_map<std::uint64_t, std::promise<nlohmann::json>> pending_;
