@@ -21,7 +21,8 @@ const std::set<std::string, std::less<>> known_methods = {
 const std::set<std::string, std::less<>> control_gets = {"calls", "posts",
                                                          "sent", "connections"};
 const std::set<std::string, std::less<>> control_posts = {
-    "message", "inject", "raw", "drop", "goodbye", "pings", "fail", "reset"};
+    "message", "inject", "raw",  "drop", "goodbye",
+    "pings",   "fail",   "acks", "reset"};
 
 http_reply bad_arguments(std::string detail) {
   return json_reply(400, {{"ok", false},
@@ -304,6 +305,15 @@ void simulator::rtm_message(std::uint64_t conn, const json& frame) {
                   {"error", {{"code", code}, {"msg", msg}}}};
     hub_.send(conn, text_payload(dump(reply)));
   };
+  if (ack_count_ > 0) {
+    --ack_count_;
+    if (ack_mode_ == "none") {
+      log_line("ack fault: message frame lost");
+      return;
+    }
+    log_line("ack fault: error reply");
+    return fail(ack_code_, ack_msg_.c_str());
+  }
   auto text = frame.find("text");
   if (text == frame.end() || !text->is_string() || text->empty())
     return fail(2, "message text is missing");
@@ -371,10 +381,13 @@ http_reply simulator::control(bool is_get, std::string_view name,
     return control_pings(args);
   if (name == "fail")
     return control_fail(args);
+  if (name == "acks")
+    return control_acks(args);
   // reset
   rec_.clear();
   faults_.clear();
   answer_pings_ = true;
+  ack_count_ = 0;
   log_line("reset");
   return json_reply(200, {{"ok", true}});
 }
@@ -441,6 +454,26 @@ http_reply simulator::control_pings(const json& body) {
     return bad_arguments("answer must be true or false");
   answer_pings_ = a->get<bool>();
   log_line(answer_pings_ ? "answering pings" : "pings muted");
+  return json_reply(200, {{"ok", true}});
+}
+
+http_reply simulator::control_acks(const json& body) {
+  auto mode = body.find("mode");
+  if (mode == body.end() || !mode->is_string() ||
+      (*mode != "none" && *mode != "error" && *mode != "normal"))
+    return bad_arguments("mode must be \"none\", \"error\" or \"normal\"");
+  std::optional<long long> count;
+  std::optional<long long> code;
+  if (!int_field(body, "count", 1, 1000000, count) ||
+      !int_field(body, "code", -1000, 1000, code))
+    return bad_arguments("count must be 1..1000000, code -1000..1000");
+  ack_mode_ = mode->get<std::string>();
+  ack_count_ = ack_mode_ == "normal" ? 0 : count.value_or(1);
+  ack_code_ = static_cast<int>(code.value_or(-1));
+  auto msg = body.find("msg");
+  ack_msg_ = msg != body.end() && msg->is_string()
+                 ? msg->get<std::string>()
+                 : std::string{"slow down, too many messages..."};
   return json_reply(200, {{"ok", true}});
 }
 

@@ -99,6 +99,7 @@ private:
   http_reply control_drop(const json& body);
   http_reply control_pings(const json& body);
   http_reply control_fail(const json& body);
+  http_reply control_acks(const json& body);
 
   sim_config cfg_;
   socket_hub& hub_;
@@ -108,6 +109,12 @@ private:
   fault_queue faults_;
   recorder rec_;
   bool answer_pings_ = true;
+  // Ack faults for the next `ack_count_` message frames: "none" loses the
+  // frame (no ack, no event), "error" answers ok:false with code and msg.
+  std::string ack_mode_ = "normal";
+  long long ack_count_ = 0;
+  int ack_code_ = -1;
+  std::string ack_msg_;
 };
 
 } // namespace sim

@@ -232,6 +232,51 @@ CAF_TEST(lifecycle handlers hear a drop and the reconnect) {
   rtm.close();
 }
 
+CAF_TEST(a message whose reply was lost is sent again after a drop) {
+  auto opts = options();
+  opts.min_backoff = 50ms;
+  slackrtm::client rtm{opts};
+  rtm.connect();
+  wait_connected(rtm);
+  // The frame reaches the server but dies there, as with a dying socket.
+  control.api_call_json("acks", {{"mode", "none"}, {"count", 1}});
+  auto result = rtm.send_message("C1", "lost once");
+  auto copies = [&] {
+    auto sent = control.api_get("sent");
+    int n = 0;
+    for (auto& f : sent["frames"])
+      if (f.contains("frame") && f["frame"].value("text", "") == "lost once")
+        ++n;
+    return n;
+  };
+  CAF_REQUIRE(wait_until([&] { return copies() == 1; }, 5s));
+  CAF_CHECK(result.wait_for(200ms) == std::future_status::timeout);
+  control.api_call_json("drop", {{"mode", "reset"}});
+  CAF_REQUIRE(result.wait_for(10s) == std::future_status::ready);
+  auto reply = result.get();
+  CAF_CHECK_EQUAL(reply.value("ok", false), true);
+  CAF_CHECK_EQUAL(copies(), 2);
+  rtm.close();
+}
+
+CAF_TEST(an error reply fails the send with slacks message) {
+  slackrtm::client rtm{options()};
+  rtm.connect();
+  wait_connected(rtm);
+  control.api_call_json("acks", {{"mode", "error"}, {"msg", "slow down"}});
+  auto result = rtm.send_message("C1", "too fast");
+  try {
+    result.get();
+    CAF_FAIL("expected an error reply");
+  } catch (const slackrtm::api_error& ex) {
+    CAF_CHECK_EQUAL(ex.error(), "slow down");
+  }
+  // The next one is acknowledged again.
+  CAF_CHECK_EQUAL(rtm.send_message("C1", "ok now").get().value("ok", false),
+                  true);
+  rtm.close();
+}
+
 CAF_TEST(sends made before any socket wait for hello and too long text fails) {
   slackrtm::client rtm{options()};
   rtm.connect();
