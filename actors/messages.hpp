@@ -255,5 +255,6 @@ using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using silence_atom = caf::atom_constant<caf::atom("silence")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using pace_atom = caf::atom_constant<caf::atom("pace")>;
 
 } // namespace slackrtm

@@ -80,6 +80,11 @@ std::vector<std::uint64_t> outbox::clear() {
   return result;
 }
 
+const nlohmann::json* outbox::frame(std::uint64_t request) const {
+  auto i = entries_.find(request);
+  return i == entries_.end() ? nullptr : &i->second.frame;
+}
+
 bool outbox::expects_reply(std::uint64_t request) const {
   auto i = entries_.find(request);
   return i != entries_.end() && i->second.expects_reply;

@@ -66,6 +66,9 @@ public:
   /// Queued requests, oldest first.
   std::vector<std::uint64_t> requests() const;
 
+  /// The queued frame of `request` (null when not queued).
+  const nlohmann::json* frame(std::uint64_t request) const;
+
   /// False for frames Slack does not answer (`typing`, `presence_sub`, ...:
   /// only messages get a `reply_to`); those are settled once written.
   bool expects_reply(std::uint64_t request) const;

@@ -27,6 +27,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto shared = cfg.shared;
   auto log = shared->log;
   self->state.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
+  self->state.throttle = send_throttle{cfg.throttle};
   // Tells the application's lifecycle handler what just happened.
   auto announce = [=](const char* kind, std::string reason = {},
                       std::chrono::milliseconds delay = {}) {
@@ -39,7 +40,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     self->send(cfg.lifecycle, handler_job{shared_event{std::move(note)}});
   };
   // Writes `request` to the current socket under a fresh id.
-  auto transmit = [=](std::uint64_t request) {
+  auto write = [=](std::uint64_t request) {
     auto& sends = self->state.sends;
     auto text = sends.stamp(request, ++shared->last_frame_id);
     if (text.empty())
@@ -50,6 +51,32 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       sends.remove(request);
       shared->acks.resolve(request, nlohmann::json{{"ok", true}});
     }
+  };
+  // Writes `request` now, or later when its channel has sent too much:
+  // Slack disconnects clients that send more than about one message per
+  // second. Typing indicators beyond one per 3 s are skipped.
+  auto transmit = [=](std::uint64_t request) {
+    auto& st = self->state;
+    auto* frame = st.sends.frame(request);
+    if (!frame)
+      return;
+    auto type = frame->value("type", std::string{});
+    auto channel = frame->value("channel", std::string{});
+    auto now = self->clock().now();
+    if (type == "typing" && !st.throttle.allow_typing(channel, now)) {
+      st.sends.remove(request);
+      shared->acks.resolve(request, {{"ok", true}, {"throttled", true}});
+      return;
+    }
+    if (type == "message") {
+      auto wait = st.throttle.book_message(channel, now);
+      if (wait.count() > 0) {
+        st.paced.insert(request);
+        self->delayed_send(self, wait, pace_atom::value, request);
+        return;
+      }
+    }
+    write(request);
   };
   // Fails every send still waiting for its reply.
   auto fail_sends = [=](const std::string& why) {
@@ -138,7 +165,8 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         // Everything not yet answered, oldest first: sends made while
         // disconnected and those whose socket died before the reply.
         for (auto request : self->state.sends.requests())
-          transmit(request);
+          if (self->state.paced.count(request) == 0)
+            transmit(request);
       },
       [=](outgoing_frame& out) {
         if (auto refused = self->state.sends.add(out.request, out.frame)) {
@@ -160,6 +188,13 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           shared->acks.resolve(*request, reply);
         else
           log->debug("reply to unknown frame ", id);
+      },
+      [=](pace_atom, std::uint64_t request) {
+        // Already booked with the throttle; if the socket is down, the next
+        // hello sends it (booking anew).
+        self->state.paced.erase(request);
+        if (self->state.connected)
+          write(request);
       },
       [=](job_done&) {
         // The lifecycle handler finished with a note: nothing to do.

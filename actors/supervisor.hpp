@@ -12,11 +12,13 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/send_throttle.hpp"
 
 namespace slackrtm {
 
@@ -43,6 +45,8 @@ struct supervisor_config {
   std::function<void(const std::string& fatal_error)> on_stop;
   /// Limits of the outbox (capacity, frame and text size).
   outbox::limits outbox_limits;
+  /// Pacing of socket sends per channel.
+  send_throttle::limits throttle;
   /// A send without Slack's reply after this long fails.
   std::chrono::milliseconds send_timeout{30000};
   /// Seed of the jitter (tests fix it).
@@ -61,6 +65,9 @@ struct supervisor_state {
   bool connected = false;
   std::string fatal_error;
   outbox sends;
+  send_throttle throttle;
+  /// Sends waiting for the throttle (their timer resends them).
+  std::unordered_set<std::uint64_t> paced;
   std::minstd_rand rng;
   static inline const char* name = "slackrtm.supervisor";
 };

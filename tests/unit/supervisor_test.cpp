@@ -273,6 +273,53 @@ CAF_TEST(frames slack does not answer are done once written) {
   CAF_CHECK_EQUAL(frames->size(), 1u);
 }
 
+CAF_TEST(messages to one channel are paced after a small burst) {
+  hello();
+  std::vector<std::future<nlohmann::json>> results;
+  for (int i = 0; i < 5; ++i) {
+    auto [request, result] = shared->acks.add();
+    nlohmann::json frame{
+        {"type", "message"}, {"channel", "C1"}, {"text", std::to_string(i)}};
+    self->send(sup, outgoing_frame{request, frame.dump()});
+    results.push_back(std::move(result));
+  }
+  auto [other, other_result] = shared->acks.add();
+  self->send(
+      sup,
+      outgoing_frame{other, R"({"type":"message","channel":"C2","text":"x"})"});
+  drain();
+  auto texts = [&] {
+    std::vector<std::string> xs;
+    for (auto& [index, frame] : *frames)
+      xs.push_back(frame.value("channel", "") + ":" + frame.value("text", ""));
+    return xs;
+  };
+  CAF_CHECK_EQUAL(texts(),
+                  (std::vector<std::string>{"C1:0", "C1:1", "C1:2", "C2:x"}));
+  advance_time(1s);
+  drain();
+  CAF_CHECK_EQUAL(texts().size(), 5u);
+  CAF_CHECK_EQUAL(texts().back(), "C1:3");
+  advance_time(1s);
+  drain();
+  CAF_CHECK_EQUAL(texts().back(), "C1:4");
+}
+
+CAF_TEST(typing indicators beyond one per three seconds are skipped) {
+  hello();
+  std::vector<std::future<nlohmann::json>> results;
+  for (int i = 0; i < 2; ++i) {
+    auto [request, result] = shared->acks.add();
+    self->send(sup,
+               outgoing_frame{request, R"({"type":"typing","channel":"C1"})"});
+    results.push_back(std::move(result));
+  }
+  drain();
+  CAF_CHECK_EQUAL(frames->size(), 1u);
+  auto second = results[1].get();
+  CAF_CHECK_EQUAL(second["throttled"], true);
+}
+
 CAF_TEST(a send without reply fails after the send timeout) {
   hello();
   auto [request, result] = shared->acks.add();
