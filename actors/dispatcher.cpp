@@ -101,6 +101,14 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
             group.bound.erase(i);
       },
       [=](caf::get_atom) { return self->state.unhandled; },
+      [=](load_atom) {
+        // Handler calls queued or running.
+        std::uint64_t total = 0;
+        for (auto& group : self->state.groups)
+          for (auto n : group.load)
+            total += n;
+        return total;
+      },
   };
 }
 

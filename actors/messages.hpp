@@ -256,5 +256,6 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using silence_atom = caf::atom_constant<caf::atom("silence")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using pace_atom = caf::atom_constant<caf::atom("pace")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
 
 } // namespace slackrtm

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "actors/connection.hpp"
 #include "actors/dispatcher.hpp"
@@ -79,6 +80,8 @@ const client_options& checked(const client_options& opts) {
     throw std::invalid_argument("slackrtm: ping_interval must be positive");
   if (opts.pong_timeout.count() < 0)
     throw std::invalid_argument("slackrtm: pong_timeout must not be negative");
+  if (opts.close_grace.count() < 0)
+    throw std::invalid_argument("slackrtm: close_grace must not be negative");
   if (opts.send_timeout.count() <= 0 || opts.outbox_capacity == 0)
     throw std::invalid_argument("slackrtm: send_timeout and outbox_capacity "
                                 "must be positive");
@@ -236,6 +239,29 @@ struct client::impl {
     cv.wait(guard, [this] { return !supervising; });
   }
 
+  // Waits, up to the grace period, until no handler call is queued or
+  // running. Never called from an actor or a handler.
+  void await_idle_handlers() {
+    if (!dispatcher)
+      return;
+    caf::scoped_actor self{*system};
+    auto deadline = std::chrono::steady_clock::now() + options.close_grace;
+    for (;;) {
+      std::uint64_t load = 0;
+      self->request(dispatcher, std::chrono::seconds{1}, load_atom::value)
+          .receive([&](std::uint64_t x) { load = x; },
+                   [&](caf::error&) { load = 0; });
+      if (load == 0)
+        return;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        shared->log->warning("closing with ", load,
+                             " handler call(s) unfinished");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+  }
+
   // Ends the workers and the dispatcher and drops our handles: a detached
   // actor's thread only ends once no handle refers to it anymore.
   void stop_workers() {
@@ -263,6 +289,7 @@ client::~client() {
     std::unique_lock<std::mutex> guard{impl_->mtx};
     impl_->cv.wait(guard, [this] { return !impl_->supervising; });
   }
+  impl_->await_idle_handlers();
   impl_->stop_workers();
   impl_->system.reset();
   impl_->transport.reset();

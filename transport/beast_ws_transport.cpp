@@ -3,7 +3,9 @@
 // messages (anon_send from here, net::post from the actor's side).
 #include "transport/ws_transport.hpp"
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -243,12 +245,24 @@ public:
                      std::shared_ptr<const logger> log)
       : tls_ctx_(make_tls_context(tls)), work_(net::make_work_guard(ioc_)),
         timeout_(timeout), log_(std::move(log)) {
-    thread_ = std::thread{[this] { ioc_.run(); }};
+    thread_ = std::thread{[this] {
+      ioc_.run();
+      std::lock_guard<std::mutex> guard{mtx_};
+      stopped_ = true;
+      stopped_cv_.notify_all();
+    }};
   }
 
+  // Lets closing sessions send their close frames (each bounded by its own
+  // timeout), then stops whatever is left.
   ~beast_ws_transport() override {
     work_.reset();
-    ioc_.stop();
+    {
+      std::unique_lock<std::mutex> guard{mtx_};
+      if (!stopped_cv_.wait_for(guard, std::chrono::seconds{3},
+                                [this] { return stopped_; }))
+        ioc_.stop();
+    }
     thread_.join();
   }
 
@@ -281,6 +295,9 @@ private:
   net::executor_work_guard<net::io_context::executor_type> work_;
   std::chrono::milliseconds timeout_;
   std::shared_ptr<const logger> log_;
+  std::mutex mtx_;
+  std::condition_variable stopped_cv_;
+  bool stopped_ = false;
   std::thread thread_;
 };
 

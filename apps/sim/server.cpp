@@ -231,7 +231,11 @@ private:
     finished_ = true;
     closing_ = true;
     srv_.detach(id_);
-    srv_.sim().ws_closed(id_);
+    // A close frame from the client ends the read with `closed`.
+    std::optional<int> close_code;
+    if (ec == websocket::error::closed)
+      close_code = static_cast<int>(ws_.reason().code);
+    srv_.sim().ws_closed(id_, close_code);
     log_line("socket " + std::to_string(id_) + " closed: " + ec.message());
   }
 

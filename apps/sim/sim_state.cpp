@@ -220,10 +220,13 @@ std::uint64_t recorder::open_connection(millis at, bool accepted) {
   return id;
 }
 
-void recorder::close_connection(std::uint64_t conn, millis at) {
+void recorder::close_connection(std::uint64_t conn, millis at,
+                                std::optional<int> client_close_code) {
   auto i = connections_.find(conn);
-  if (i != connections_.end() && !i->second.closed_ms)
+  if (i != connections_.end() && !i->second.closed_ms) {
     i->second.closed_ms = at;
+    i->second.client_close_code = client_close_code;
+  }
 }
 
 void recorder::record_ping(std::uint64_t conn, millis at) {
@@ -269,6 +272,8 @@ json recorder::connections_json() const {
                    {"accepted", c.accepted},
                    {"opened_ms", c.opened_ms},
                    {"closed_ms", c.closed_ms ? json(*c.closed_ms) : json()},
+                   {"client_close_code",
+                    c.client_close_code ? json(*c.client_close_code) : json()},
                    {"pings", c.ping_ms.size()},
                    {"ping_ms", c.ping_ms}});
   }

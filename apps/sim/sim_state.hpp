@@ -100,7 +100,8 @@ public:
                     bool binary);
   void record_frame(std::uint64_t conn, millis at, json frame);
   std::uint64_t open_connection(millis at, bool accepted);
-  void close_connection(std::uint64_t conn, millis at);
+  void close_connection(std::uint64_t conn, millis at,
+                        std::optional<int> client_close_code = std::nullopt);
   void record_ping(std::uint64_t conn, millis at);
   // Forgets calls and frames; connections stay, they are still real.
   void clear();
@@ -126,6 +127,7 @@ private:
     bool accepted = false;
     millis opened_ms = 0;
     std::optional<millis> closed_ms;
+    std::optional<int> client_close_code;
     std::vector<millis> ping_ms;
   };
 

@@ -256,8 +256,9 @@ ws_opening simulator::ws_open(const std::string& ticket) {
   return o;
 }
 
-void simulator::ws_closed(std::uint64_t conn) {
-  rec_.close_connection(conn, clock_.now_ms());
+void simulator::ws_closed(std::uint64_t conn,
+                          std::optional<int> client_close_code) {
+  rec_.close_connection(conn, clock_.now_ms(), client_close_code);
 }
 
 void simulator::ws_frame(std::uint64_t conn, std::string_view data,

@@ -85,7 +85,9 @@ public:
   // Redeems the ticket of a socket that just completed its handshake.
   ws_opening ws_open(const std::string& ticket);
   void ws_frame(std::uint64_t conn, std::string_view data, bool binary);
-  void ws_closed(std::uint64_t conn);
+  // `client_close_code`: the code of the client's close frame, if it sent one.
+  void ws_closed(std::uint64_t conn,
+                 std::optional<int> client_close_code = std::nullopt);
 
 private:
   http_reply answer(const api_call& call, int status, const json& body,

@@ -79,7 +79,10 @@ public:
   /// Throws `std::invalid_argument` on bad options (e.g. no token).
   explicit client(client_options options);
 
-  /// Closes the client if still running.
+  /// Closes the client if still running, waits up to `close_grace` for
+  /// handler calls already queued or running, and for the socket's close
+  /// handshake. Handlers may run until it returns: what they use must
+  /// outlive the client.
   ~client();
 
   client(const client&) = delete;

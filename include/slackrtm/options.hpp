@@ -58,6 +58,9 @@ struct client_options {
   std::chrono::milliseconds min_backoff{250};
   /// Longest wait between two reconnect attempts.
   std::chrono::milliseconds max_backoff{30000};
+  /// On close, how long the client waits for handler calls already queued
+  /// or running to finish before it stops the workers.
+  std::chrono::milliseconds close_grace{5000};
   /// A send over the socket without Slack's reply after this long fails.
   std::chrono::milliseconds send_timeout{30000};
   /// Sends awaiting Slack's reply at most; more are refused at once.

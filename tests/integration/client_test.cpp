@@ -58,10 +58,11 @@ CAF_TEST_FIXTURE_SCOPE(client_tests, fixture)
 CAF_TEST(a sleeping handler delays neither other channels nor pings) {
   auto opts = options();
   opts.ping_interval = 500ms;
-  slackrtm::client rtm{opts};
+  // Declared before the client: handlers may still run while it closes.
   std::mutex mtx;
   std::map<std::string, clock_type::time_point> handled;
   std::atomic<bool> slow_started{false};
+  slackrtm::client rtm{opts};
   rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
     auto channel = ev.value("channel", "");
     if (channel == "C0SLOW") {
@@ -107,11 +108,12 @@ CAF_TEST(a sleeping handler delays neither other channels nor pings) {
 CAF_TEST(one conversation keeps its order while conversations run at once) {
   auto opts = options();
   opts.workers_per_handler = 4;
-  slackrtm::client rtm{opts};
+  // Declared before the client: handlers may still run while it closes.
   std::mutex mtx;
   std::map<std::string, std::vector<int>> seen;
   std::atomic<int> in_flight{0};
   std::atomic<int> most_in_flight{0};
+  slackrtm::client rtm{opts};
   rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
     auto now = ++in_flight;
     auto prev = most_in_flight.load();
@@ -155,8 +157,9 @@ CAF_TEST(one conversation keeps its order while conversations run at once) {
 }
 
 CAF_TEST(messages sent over the socket get slacks acknowledgement) {
-  slackrtm::client rtm{options()};
+  // Declared before the client: handlers may still run while it closes.
   std::atomic<int> echoed{0};
+  slackrtm::client rtm{options()};
   rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
     if (ev.value("text", "") == "sent over the socket")
       ++echoed;
@@ -207,9 +210,10 @@ CAF_TEST(lifecycle handlers hear a drop and the reconnect) {
   auto opts = options();
   opts.min_backoff = 50ms;
   opts.ping_interval = 100ms;
-  slackrtm::client rtm{opts};
+  // Declared before the client: handlers may still run while it closes.
   std::mutex mtx;
   std::vector<std::string> kinds;
+  slackrtm::client rtm{opts};
   rtm.on_lifecycle([&](const slackrtm::lifecycle_event& ev) {
     std::lock_guard<std::mutex> guard{mtx};
     kinds.push_back(to_string(ev.kind));
@@ -295,9 +299,10 @@ CAF_TEST(sends made before any socket wait for hello and too long text fails) {
 }
 
 CAF_TEST(the wildcard handler sees hello and every other event) {
-  slackrtm::client rtm{options()};
+  // Declared before the client: handlers may still run while it closes.
   std::mutex mtx;
   std::vector<std::string> types;
+  slackrtm::client rtm{options()};
   rtm.on("*", [&](slackrtm::context&, const nlohmann::json& ev) {
     std::lock_guard<std::mutex> guard{mtx};
     types.push_back(ev.value("type", ""));
@@ -316,6 +321,42 @@ CAF_TEST(the wildcard handler sees hello and every other event) {
   CAF_CHECK_EQUAL(types[1], "reaction_added");
   CAF_CHECK_EQUAL(rtm.stats().events, 2u);
   rtm.close();
+}
+
+CAF_TEST(close lets running handlers finish and says goodbye to the server) {
+  std::atomic<bool> finished{false};
+  std::atomic<bool> started{false};
+  {
+    slackrtm::client rtm{options()};
+    rtm.on("message", [&](slackrtm::context&, const nlohmann::json&) {
+      started = true;
+      std::this_thread::sleep_for(500ms);
+      finished = true;
+    });
+    rtm.connect();
+    wait_connected(rtm);
+    say("C1", "Hello");
+    CAF_REQUIRE(wait_until([&] { return started.load(); }, 5s));
+    auto pending = rtm.send_message("C1", "never answered");
+    rtm.close();
+    // Sends still waiting fail with a clear error.
+    try {
+      pending.get();
+    } catch (const slackrtm::transport_error& ex) {
+      CAF_CHECK_NOT_EQUAL(std::string{ex.what()}.find("closed"),
+                          std::string::npos);
+    } catch (...) {
+      // Acknowledged before the close: also one outcome.
+    }
+    CAF_CHECK(rtm.state() == slackrtm::connection_state::closed);
+  } // the destructor waits for the running handler
+  CAF_CHECK(finished.load());
+  auto conns = control.api_get("connections")["connections"];
+  CAF_REQUIRE_EQUAL(conns.size(), 1u);
+  CAF_CHECK_EQUAL(conns[0]["open"], false);
+  CAF_CHECK_EQUAL(conns[0]["client_close_code"], 1000);
+  // Nothing reconnects after close.
+  CAF_CHECK_EQUAL(control.api_get("calls")["calls"].size(), 1u);
 }
 
 CAF_TEST(a fatal error makes start throw with slacks code) {

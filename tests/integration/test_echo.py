@@ -168,6 +168,9 @@ class EchoTest(SimTestCase):
         self.assertEqual(bot.stop(), 0)
         wait_for(lambda: not self.sim.open_connections(), 5,
                  "the socket to close")
+        conns = self.sim.get("connections")["connections"]
+        self.assertEqual(conns[-1]["client_close_code"], 1000)
+        self.assertEqual(len(self.sim.calls("rtm.connect")), 1)
 
 
 class TokenTest(SimTestCase):
