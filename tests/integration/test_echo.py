@@ -173,6 +173,33 @@ class EchoTest(SimTestCase):
         self.assertEqual(len(self.sim.calls("rtm.connect")), 1)
 
 
+class ConnectRetryTest(SimTestCase):
+
+    def test_rtm_connect_429_waits_retry_after(self):
+        self.sim.post("fail", {"method": "rtm.connect", "count": 1,
+                               "status": 429, "retry_after": 1})
+        self.start_echo()
+        self.wait_connected()
+        calls = self.sim.calls("rtm.connect")
+        self.assertEqual([c["status"] for c in calls], [429, 200])
+        self.assertGreaterEqual(
+            calls[1]["received_ms"] - calls[0]["answered_ms"], 1000)
+
+    def test_rtm_connect_5xx_and_transient_errors_are_retried(self):
+        self.sim.post("fail", {"method": "rtm.connect", "count": 2,
+                               "status": 503})
+        self.sim.post("fail", {"method": "rtm.connect", "count": 1,
+                               "error": "internal_error"})
+        bot = self.start_echo()
+        self.wait_connected(timeout=15)
+        calls = self.sim.calls("rtm.connect")
+        self.assertEqual([c["status"] for c in calls], [503, 503, 200, 200])
+        self.assertEqual(calls[2]["error"], "internal_error")
+        self.assertIn("reconnecting in", bot.stderr())
+        ts = self.sim.say("C1", "Hello")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+
+
 class TokenTest(SimTestCase):
 
     def test_an_invalid_token_exits_non_zero_naming_the_error(self):
