@@ -158,12 +158,22 @@ class SimTestCase(unittest.TestCase):
         for p in self.programs:
             p.kill()
         self.sim.stop()
-        failed = hasattr(self, "_outcome") and not self._outcome.success
+        failed = self._failed()
         for p in self.programs:
             if failed:
                 sys.stderr.write(f"--- {p.proc.args[0]} stderr:\n{p.stderr()}")
             p.out.close()
             p.err.close()
+
+    def _failed(self):
+        """True when this test has failed so far (unittest keeps no public
+        flag; Python 3.11 records failures on the result at once)."""
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        if result is not None:
+            return any(test is self
+                       for test, _ in result.failures + result.errors)
+        return outcome is not None and not outcome.success
 
     def start(self, name, *args, **kwargs):
         program = Program(name, *args, **kwargs)

@@ -157,7 +157,18 @@ class EchoTest(SimTestCase):
         self.sim.post("goodbye")
         wait_for(lambda: len(self.sim.calls("rtm.connect")) >= 2, 10,
                  "a fresh rtm.connect")
-        self.wait_connected()
+
+        # The bot closes the old socket itself; speak once only the new one
+        # is open (a message sent to the old one in between would be lost
+        # with it).
+        def only_new_socket_open():
+            conns = self.sim.get("connections")["connections"]
+            return (not conns[0]["open"]
+                    and any(c["open"] for c in conns[1:]))
+        wait_for(only_new_socket_open, 10, "the new socket alone")
+        self.assertEqual(
+            self.sim.get("connections")["connections"][0]["client_close_code"],
+            1000)
         ts = self.sim.say("C1", "Hello")
         wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
         self.assertEqual(len(replies_to(self.sim.posts(), ts)), 1)
