@@ -11,8 +11,9 @@ send_throttle::duration send_throttle::book_message(const std::string& channel,
   auto interval =
       std::chrono::duration_cast<duration>(limits_.message_interval);
   auto tolerance = interval * std::max(limits_.burst - 1, 0);
-  auto [i, fresh] = next_message_.emplace(channel, now);
-  auto tat = fresh ? now : std::max(i->second, now);
+  // A channel seen for the first time starts with tat = now.
+  auto i = next_message_.emplace(channel, now).first;
+  auto tat = std::max(i->second, now);
   auto allowed_at = std::max(now, tat - tolerance);
   i->second = tat + interval;
   return allowed_at - now;
