@@ -44,7 +44,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       st.session->close();
       st.session = nullptr;
     }
-    if (shared->state != connection_state::closed)
+    // A draining socket was already replaced: the state is its successor's.
+    if (!st.draining && shared->state != connection_state::closed)
       shared->state = connection_state::connecting;
     self->quit(std::move(reason));
   };
@@ -79,6 +80,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
     if (type == "hello") {
       if (!self->state.connected) {
         self->state.connected = true;
+        if (cfg.successor)
+          self->state.overlap_until = self->clock().now() + cfg.overlap_window;
         shared->state = connection_state::connected;
         ++shared->connections;
         log->info("connected");
@@ -100,8 +103,17 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         }
       }
     } else if (type == "goodbye") {
-      log->info("server said goodbye; reconnecting");
-      exit_after = make_error(conn_errc::reconnect, "goodbye");
+      if (!cfg.supervisor) {
+        log->info("server said goodbye; reconnecting");
+        exit_after = make_error(conn_errc::reconnect, "goodbye");
+      } else if (!self->state.draining) {
+        // Keep reading: the server may still write here until the new
+        // socket says hello, and the supervisor retires this one then.
+        log->info("server said goodbye; reconnecting while this socket "
+                  "drains");
+        self->state.draining = true;
+        self->send(cfg.supervisor, goodbye_atom::value);
+      }
     } else if (type == "team_migration_started") {
       log->info("team migration started; reconnecting");
       exit_after = make_error(conn_errc::reconnect, "team migration");
@@ -119,7 +131,12 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         exit_after = make_error(conn_errc::reconnect, "error event " + msg);
     }
     ++shared->events;
-    self->send(cfg.dispatcher, rtm_event{shared_event{std::move(frame)}});
+    auto& st = self->state;
+    bool dedupe = st.draining;
+    if (cfg.successor && !dedupe)
+      dedupe = !st.overlap_until || self->clock().now() < *st.overlap_until;
+    self->send(cfg.dispatcher,
+               rtm_event{shared_event{std::move(frame)}, dedupe});
     if (exit_after)
       shutdown(std::move(*exit_after));
   };
@@ -166,6 +183,10 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
           return;
         self->state.session = nullptr;
         self->state.connected = false;
+        if (self->state.draining) {
+          log->info("old socket ended after goodbye: ", msg.reason);
+          return shutdown(make_error(conn_errc::closed, "drained"));
+        }
         log->warning("socket lost: ", msg.reason);
         shutdown(
             make_error(conn_errc::transient, "socket lost: " + msg.reason));
@@ -196,8 +217,13 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         if (self->state.connected && self->state.session)
           self->state.session->send(std::move(out.text));
       },
+      [=](retire_atom) {
+        log->debug("closing the old socket: its successor said hello");
+        shutdown(make_error(conn_errc::closed, "replaced after goodbye"));
+      },
       [=](caf::close_atom) {
-        shared->state = connection_state::closed;
+        if (!self->state.draining)
+          shared->state = connection_state::closed;
         shutdown(make_error(conn_errc::closed, "closed on request"));
       },
   };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -38,6 +39,11 @@ struct connection_config {
   std::chrono::milliseconds pong_timeout{10000};
   /// Counters, state, logger and pending sends shared with the client.
   std::shared_ptr<client_state> shared;
+  /// True when this connection replaces one that is still draining after
+  /// `goodbye`: its first events may arrive on both sockets.
+  bool successor = false;
+  /// How long after hello a successor marks its events for deduplication.
+  std::chrono::milliseconds overlap_window{10000};
 };
 
 /// State of one connection actor.
@@ -47,6 +53,11 @@ struct connection_actor_state {
   std::shared_ptr<ws_session> session;
   /// True between `hello` and the end of the socket.
   bool connected = false;
+  /// True after `goodbye`: the socket is still read (the server may send
+  /// more before the new one says hello) until the supervisor retires it.
+  bool draining = false;
+  /// A successor marks its events for deduplication until then.
+  std::optional<caf::actor_clock::time_point> overlap_until;
   /// Frames received on the current socket (for the silence check).
   std::uint64_t frames_seen = 0;
   /// Frame id -> send time of pings awaiting their pong.

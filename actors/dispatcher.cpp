@@ -57,9 +57,46 @@ std::uint64_t conversation_key(const nlohmann::json& event) {
   return 0;
 }
 
+bool recent_keys::insert(std::string key) {
+  if (keys_.count(key) != 0)
+    return false;
+  if (order_.size() >= capacity_ && !order_.empty()) {
+    keys_.erase(order_.front());
+    order_.pop_front();
+  }
+  order_.push_back(key);
+  keys_.insert(std::move(key));
+  return true;
+}
+
+std::string dedupe_key(const nlohmann::json& event) {
+  auto text = [&](const char* name) -> std::string_view {
+    auto field = member(event, name);
+    if (!field || !field->is_string())
+      return {};
+    return field->get_ref<const std::string&>();
+  };
+  auto ts = text("ts");
+  auto event_ts = text("event_ts");
+  if (ts.empty() && event_ts.empty())
+    return {};
+  std::string channel;
+  if (auto field = member(event, "channel"); field && !field->is_null())
+    channel = field->is_string() ? field->get<std::string>() : field->dump();
+  std::string key;
+  for (auto part : {text("type"), text("subtype"), std::string_view{channel},
+                    ts, event_ts}) {
+    key.append(part);
+    key.push_back('\x1f');
+  }
+  return key;
+}
+
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
-                         std::vector<handler_group> groups) {
-  for (auto& g : groups) {
+                         dispatcher_config cfg) {
+  self->state.recent = recent_keys{cfg.dedupe_capacity};
+  auto duplicates = cfg.duplicates;
+  for (auto& g : cfg.groups) {
     auto gid = static_cast<std::uint32_t>(self->state.groups.size());
     group_routing routing;
     routing.load.resize(g.workers.size(), 0);
@@ -73,6 +110,14 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   return {
       [=](rtm_event& msg) {
         auto& st = self->state;
+        if (msg.dedupe) {
+          auto key = dedupe_key(msg.event.body());
+          if (!key.empty() && !st.recent.insert(std::move(key))) {
+            if (duplicates)
+              ++*duplicates;
+            return;
+          }
+        }
         const std::vector<std::uint32_t>* typed = nullptr;
         if (auto i = st.by_type.find(msg.event.type()); i != st.by_type.end())
           typed = &i->second;

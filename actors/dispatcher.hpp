@@ -4,10 +4,14 @@
 // never runs user code and never blocks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -34,6 +38,31 @@ struct group_routing {
       bound;
 };
 
+/// What the dispatcher needs.
+struct dispatcher_config {
+  std::vector<handler_group> groups;
+  /// Counts events dropped as duplicates (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> duplicates;
+  /// How many recent marked events are remembered for deduplication.
+  std::size_t dedupe_capacity = 4096;
+};
+
+/// Remembers the last `capacity` keys it was shown.
+class recent_keys {
+public:
+  explicit recent_keys(std::size_t capacity = 4096) : capacity_(capacity) {
+    // nop
+  }
+
+  /// Adds `key`; false when it was already among the recent ones.
+  bool insert(std::string key);
+
+private:
+  std::size_t capacity_;
+  std::unordered_set<std::string> keys_;
+  std::deque<std::string> order_;
+};
+
 /// State of the dispatcher.
 struct dispatcher_state {
   std::vector<group_routing> groups;
@@ -42,6 +71,8 @@ struct dispatcher_state {
   std::vector<std::uint32_t> wildcard;
   /// Events that matched no handler.
   std::uint64_t unhandled = 0;
+  /// Keys of recent events that were marked for deduplication.
+  recent_keys recent;
   static inline const char* name = "slackrtm.dispatcher";
 };
 
@@ -49,8 +80,13 @@ struct dispatcher_state {
 /// (or `channel.id`, or `item.channel`), else its `user`; 0 when none.
 std::uint64_t conversation_key(const nlohmann::json& event);
 
-/// Spawns with `system.spawn(dispatcher, groups)`.
+/// What identifies an event across sockets: its type, subtype, channel, `ts`
+/// and `event_ts`; empty for events that carry neither timestamp (those are
+/// never treated as duplicates).
+std::string dedupe_key(const nlohmann::json& event);
+
+/// Spawns with `system.spawn(dispatcher, cfg)`.
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
-                         std::vector<handler_group> groups);
+                         dispatcher_config cfg);
 
 } // namespace slackrtm

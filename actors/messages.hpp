@@ -103,9 +103,12 @@ struct rtm_connect_result {
 // -- connection -> dispatcher -> workers
 // ---------------------------------------
 
-/// An event to route by its `type`.
+/// An event to route by its `type`. `dedupe` marks events that may also
+/// arrive on another socket (while an old socket drains after `goodbye`):
+/// the dispatcher delivers only the first copy.
 struct rtm_event {
   shared_event event;
+  bool dedupe = false;
 };
 
 /// One handler call: `event` for handler group `group`, ordered by `key`
@@ -175,7 +178,7 @@ typename Inspector::result_type inspect(Inspector& f, rtm_connect_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rtm_event& x) {
-  return f(caf::meta::type_name("rtm_event"), x.event);
+  return f(caf::meta::type_name("rtm_event"), x.event, x.dedupe);
 }
 
 template <class Inspector>
@@ -257,5 +260,7 @@ using silence_atom = caf::atom_constant<caf::atom("silence")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using pace_atom = caf::atom_constant<caf::atom("pace")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
 
 } // namespace slackrtm

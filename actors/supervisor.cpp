@@ -85,10 +85,37 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   };
   auto start_connection = [=] {
     announce("connecting");
-    self->state.hello_at.reset();
-    self->state.connection =
-        cfg.spawn_connection(caf::actor_cast<caf::actor>(self));
-    self->monitor(self->state.connection);
+    auto& st = self->state;
+    st.hello_at.reset();
+    st.connection = cfg.spawn_connection(caf::actor_cast<caf::actor>(self),
+                                         st.draining != nullptr);
+    self->monitor(st.connection);
+  };
+  // Closes the socket left draining after `goodbye`, if any.
+  auto retire_draining = [=] {
+    auto& st = self->state;
+    if (st.draining)
+      self->send(st.draining, retire_atom::value);
+  };
+  // Schedules the next connection after a loss (`code` says what kind).
+  auto schedule_restart = [=](conn_errc code, const std::string& reason,
+                              std::int32_t retry_after) {
+    auto& st = self->state;
+    if (st.hello_at && self->clock().now() - *st.hello_at >= cfg.healthy_after)
+      st.attempt = 0;
+    std::chrono::milliseconds delay{0};
+    // After a goodbye the server is fine: reconnect at once, the first time.
+    if (code != conn_errc::reconnect || st.attempt > 0)
+      delay = backoff_delay(st.attempt, cfg.min_backoff, cfg.max_backoff,
+                            std::chrono::seconds{retry_after}, st.rng);
+    ++st.attempt;
+    log->info("reconnecting in ", delay.count(), " ms (attempt ", st.attempt,
+              ", after: ", reason, ")");
+    announce("reconnecting", reason, delay);
+    if (delay.count() == 0)
+      self->send(self, restart_atom::value);
+    else
+      self->delayed_send(self, delay, restart_atom::value);
   };
   self->attach_functor([=] {
     if (cfg.on_stop)
@@ -96,13 +123,20 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   });
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
+    if (st.draining && msg.source == st.draining.address()) {
+      st.draining = nullptr;
+      if (st.closing && !st.connection)
+        self->quit();
+      return;
+    }
     if (msg.source != st.connection.address())
       return;
     st.connection = nullptr;
     st.connected = false;
     if (st.closing) {
       announce("disconnected", "closed on request");
-      self->quit();
+      if (!st.draining)
+        self->quit();
       return;
     }
     auto code = conn_errc::transient;
@@ -120,6 +154,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     }
     announce("disconnected", reason);
     if (code == conn_errc::closed) {
+      retire_draining();
       self->quit();
       return;
     }
@@ -130,25 +165,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
       shared->state = connection_state::closed;
       log->error("giving up: ", reason);
+      retire_draining();
       announce("error", st.fatal_error);
       self->quit();
       return;
     }
-    if (st.hello_at && self->clock().now() - *st.hello_at >= cfg.healthy_after)
-      st.attempt = 0;
-    std::chrono::milliseconds delay{0};
-    // After a goodbye the server is fine: reconnect at once, the first time.
-    if (code != conn_errc::reconnect || st.attempt > 0)
-      delay = backoff_delay(st.attempt, cfg.min_backoff, cfg.max_backoff,
-                            std::chrono::seconds{retry_after}, st.rng);
-    ++st.attempt;
-    log->info("reconnecting in ", delay.count(), " ms (attempt ", st.attempt,
-              ", after: ", reason, ")");
-    announce("reconnecting", reason, delay);
-    if (delay.count() == 0)
-      self->send(self, restart_atom::value);
-    else
-      self->delayed_send(self, delay, restart_atom::value);
+    schedule_restart(code, reason, retry_after);
   });
   start_connection();
   return {
@@ -161,6 +183,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           return;
         self->state.hello_at = self->clock().now();
         self->state.connected = true;
+        retire_draining();
         announce("connected");
         // Everything not yet answered, oldest first: sends made while
         // disconnected and those whose socket died before the reply.
@@ -196,6 +219,26 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         if (self->state.connected)
           write(request);
       },
+      [=](goodbye_atom) {
+        // The server asked to reconnect: open the next socket now, and read
+        // the old one until the new one says hello (events the server still
+        // writes there are not lost; the dispatcher drops the duplicates).
+        auto& st = self->state;
+        if (st.closing || self->current_sender() != st.connection.address())
+          return;
+        retire_draining(); // a second goodbye before the first one's hello
+        st.draining = st.connection;
+        st.connection = nullptr;
+        st.connected = false;
+        announce("disconnected", "goodbye");
+        self->delayed_send(self, cfg.drain_limit, retire_atom::value,
+                           st.draining.address());
+        schedule_restart(conn_errc::reconnect, "goodbye", 0);
+      },
+      [=](retire_atom, const caf::actor_addr& which) {
+        if (self->state.draining && self->state.draining.address() == which)
+          retire_draining();
+      },
       [=](job_done&) {
         // The lifecycle handler finished with a note: nothing to do.
       },
@@ -209,9 +252,10 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         fail_sends("client closed before Slack's reply");
         self->state.closing = true;
         shared->state = connection_state::closed;
+        retire_draining();
         if (self->state.connection)
           self->send(self->state.connection, caf::close_atom::value);
-        else
+        else if (!self->state.draining)
           self->quit();
       },
   };

@@ -27,13 +27,18 @@ struct client_state;
 /// What a supervisor needs.
 struct supervisor_config {
   /// Spawns a new connection actor reporting `hello_atom` to the given
-  /// supervisor.
-  std::function<caf::actor(caf::actor supervisor)> spawn_connection;
+  /// supervisor; `successor` when it replaces a socket still draining after
+  /// `goodbye`.
+  std::function<caf::actor(caf::actor supervisor, bool successor)>
+      spawn_connection;
   /// Ceiling of the first delay; each attempt doubles it up to `max_backoff`.
   std::chrono::milliseconds min_backoff{250};
   std::chrono::milliseconds max_backoff{30000};
   /// A connection that lived this long after hello resets the backoff.
   std::chrono::milliseconds healthy_after{30000};
+  /// A socket draining after `goodbye` is closed at the latest this long
+  /// after it, even if its successor has not said hello yet.
+  std::chrono::milliseconds drain_limit{10000};
   /// Shared counters, logger and state.
   std::shared_ptr<client_state> shared;
   /// Told every lifecycle change as a `handler_job` whose event is
@@ -56,6 +61,9 @@ struct supervisor_config {
 /// State of the supervisor.
 struct supervisor_state {
   caf::actor connection;
+  /// The previous connection, still reading after `goodbye` until the
+  /// current one says hello.
+  caf::actor draining;
   /// Restarts since the last healthy connection.
   std::uint32_t attempt = 0;
   /// When the current connection said hello.

@@ -179,7 +179,10 @@ struct client::impl {
       }
       groups.push_back(std::move(group));
     }
-    dispatcher = system->spawn(slackrtm::dispatcher, std::move(groups));
+    dispatcher_config dcfg;
+    dcfg.groups = std::move(groups);
+    dcfg.duplicates = shared->duplicate_events;
+    dispatcher = system->spawn(slackrtm::dispatcher, std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
       auto callback = [fns = lifecycle_handlers](const nlohmann::json& note) {
         auto ev = to_lifecycle_event(note);
@@ -214,8 +217,10 @@ struct client::impl {
             caf::anon_send(connection, to_result(answer, err));
           });
     };
-    cfg.spawn_connection = [this, conn](caf::actor sup) mutable {
+    cfg.spawn_connection = [this, conn](caf::actor sup,
+                                        bool successor) mutable {
       conn.supervisor = sup;
+      conn.successor = successor;
       return system->spawn(slackrtm::connection, conn);
     };
     cfg.on_stop = [this](const std::string& fatal_error) {
@@ -405,6 +410,7 @@ client_stats client::stats() const {
   result.malformed_frames = s.malformed_frames;
   result.connections = s.connections;
   result.handler_errors = s.handler_errors;
+  result.duplicate_events = *s.duplicate_events;
   return result;
 }
 

@@ -59,6 +59,9 @@ struct client_state {
   std::atomic<std::uint64_t> malformed_frames{0};
   std::atomic<std::uint64_t> connections{0};
   std::atomic<std::uint64_t> handler_errors{0};
+  /// Events dropped by the dispatcher as copies from a draining socket.
+  std::shared_ptr<std::atomic<std::uint64_t>> duplicate_events =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
   /// Last `id` given to a client frame: unique across sockets, so that a
   /// reply arriving on the next socket still finds its send.
   std::atomic<std::uint64_t> last_frame_id{0};

@@ -65,6 +65,9 @@ struct client_stats {
   std::uint64_t connections = 0;
   /// Handler calls that threw.
   std::uint64_t handler_errors = 0;
+  /// Events that arrived on both the old and the new socket around a
+  /// `goodbye` and were delivered once.
+  std::uint64_t duplicate_events = 0;
 };
 
 /// Slack's Real Time Messaging client. Handlers run on actors of their own:

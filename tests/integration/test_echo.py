@@ -158,9 +158,7 @@ class EchoTest(SimTestCase):
         wait_for(lambda: len(self.sim.calls("rtm.connect")) >= 2, 10,
                  "a fresh rtm.connect")
 
-        # The bot closes the old socket itself; speak once only the new one
-        # is open (a message sent to the old one in between would be lost
-        # with it).
+        # The bot closes the old socket itself once the new one said hello.
         def only_new_socket_open():
             conns = self.sim.get("connections")["connections"]
             return (not conns[0]["open"]
@@ -172,6 +170,43 @@ class EchoTest(SimTestCase):
         ts = self.sim.say("C1", "Hello")
         wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
         self.assertEqual(len(replies_to(self.sim.posts(), ts)), 1)
+
+    def test_goodbye_loses_and_repeats_nothing(self):
+        bot = self.start_echo()
+        self.wait_connected()
+        # The next rtm.connect takes 0.5 s: the old socket alone hears what
+        # is said meanwhile (it used to be closed at once, losing it).
+        self.sim.post("fail", {"method": "rtm.connect", "count": 1,
+                               "delay_ms": 500})
+        self.sim.post("goodbye")
+        # Speak all through the switch: to the old socket alone, to both
+        # while they overlap (the simulator writes every event to every open
+        # socket), and to the new one alone.
+        said, overlapping = [], 0
+        deadline = time.monotonic() + 20
+        while True:
+            answer = self.sim.post("message", {
+                "channel": "C%d" % (len(said) % 4), "user": "U0USER001",
+                "text": "Hello %d" % len(said)})
+            said.append(answer["ts"])
+            overlapping += answer["delivered"] > 1
+            conns = self.sim.get("connections")["connections"]
+            if len(conns) >= 2 and not conns[0]["open"]:
+                break
+            self.assertLess(time.monotonic(), deadline, "the switch")
+        self.assertGreater(len(said), 5)
+        for i in range(3):
+            said.append(self.sim.say("C0", "Hello after %d" % i))
+        wait_for(lambda: all(replies_to(self.sim.posts(), ts)
+                             for ts in said), 15, "every reply")
+        posts = self.sim.posts()
+        for ts in said:
+            self.assertEqual(len(replies_to(posts, ts)), 1, ts)
+        self.assertIn("drains", bot.stderr())
+        # Not a proof of the overlap on every run (a fast switch may leave
+        # no time to speak to both sockets), but say when it was seen.
+        print("goodbye overlap: %d of %d messages reached both sockets"
+              % (overlapping, len(said)))
 
     def test_sigterm_exits_cleanly(self):
         bot = self.start_echo()

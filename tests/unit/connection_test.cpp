@@ -18,18 +18,24 @@ using namespace std::chrono_literals;
 namespace {
 
 caf::behavior event_sink(caf::event_based_actor*,
-                         std::shared_ptr<std::vector<nlohmann::json>> events) {
+                         std::shared_ptr<std::vector<nlohmann::json>> events,
+                         std::shared_ptr<std::vector<bool>> marks) {
   return {
-      [=](rtm_event& ev) { events->push_back(ev.event.body()); },
+      [=](rtm_event& ev) {
+        events->push_back(ev.event.body());
+        marks->push_back(ev.dedupe);
+      },
   };
 }
 
 // Plays the supervisor: counts hellos, keeps replies.
 caf::behavior
 supervisor_probe(caf::event_based_actor*, std::shared_ptr<int> hellos,
-                 std::shared_ptr<std::vector<nlohmann::json>> replies) {
+                 std::shared_ptr<std::vector<nlohmann::json>> replies,
+                 std::shared_ptr<int> goodbyes) {
   return {
       [=](hello_atom) { ++*hellos; },
+      [=](goodbye_atom) { ++*goodbyes; },
       [=](rtm_reply& msg) { replies->push_back(msg.reply.body()); },
   };
 }
@@ -40,6 +46,10 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<std::vector<nlohmann::json>> events =
       std::make_shared<std::vector<nlohmann::json>>();
   std::shared_ptr<int> hellos = std::make_shared<int>(0);
+  std::shared_ptr<int> goodbyes = std::make_shared<int>(0);
+  std::shared_ptr<std::vector<bool>> marks =
+      std::make_shared<std::vector<bool>>();
+  connection_config cfg;
   std::shared_ptr<std::vector<nlohmann::json>> replies =
       std::make_shared<std::vector<nlohmann::json>>();
   std::vector<std::string> log_lines;
@@ -55,14 +65,18 @@ struct fixture : slackrtm::test::fixture {
           log_lines.emplace_back(line);
         },
         "xoxb-secret-token"));
-    connection_config cfg;
-    cfg.dispatcher = sys.spawn(event_sink, events);
-    cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies);
+    cfg.dispatcher = sys.spawn(event_sink, events, marks);
+    cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies, goodbyes);
     cfg.transport = transport;
     cfg.rtm_connect = [this](caf::actor) { ++rtm_connect_calls; };
     cfg.ping_interval = 1s;
     cfg.pong_timeout = 2s;
     cfg.shared = shared;
+    spawn_connection();
+  }
+
+  void spawn_connection() {
+    exit_why.reset();
     conn = sys.spawn(connection, cfg);
     conn->attach_functor(
         [this](const caf::error& reason) { exit_why = reason; });
@@ -272,13 +286,68 @@ CAF_TEST(a failed rtm.connect for other reasons is transient) {
   CAF_CHECK_EQUAL(ctx.get_as<std::int32_t>(1), 7);
 }
 
-CAF_TEST(goodbye and an expired URL ask for a reconnect) {
+CAF_TEST(after goodbye the socket is read until the supervisor retires it) {
+  connect();
+  frame(R"({"type":"goodbye"})");
+  CAF_CHECK_EQUAL(*goodbyes, 1);
+  CAF_CHECK(!exit_why.has_value());
+  CAF_CHECK(!transport->session->closed);
+  // The goodbye still reached the handlers; what follows may also come on
+  // the new socket, so it is marked for deduplication.
+  CAF_CHECK_EQUAL(events->back()["type"], "goodbye");
+  frame(R"({"type":"message","channel":"C1","text":"late","ts":"1.5"})");
+  CAF_CHECK_EQUAL(events->back()["text"], "late");
+  CAF_CHECK_EQUAL(marks->back(), true);
+  // The successor owns the shared state by now: retiring must not touch it.
+  shared->state = connection_state::connected;
+  self->send(conn, retire_atom::value);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::closed);
+  CAF_CHECK(transport->session->closed);
+  CAF_CHECK(shared->state == connection_state::connected);
+}
+
+CAF_TEST(a draining socket that ends is not a failure) {
+  connect();
+  frame(R"({"type":"goodbye"})");
+  frame(R"({"type":"goodbye"})");
+  CAF_CHECK_EQUAL(*goodbyes, 1);
+  self->send(conn, ws_closed{transport->session_id, "end of stream"});
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::closed);
+}
+
+CAF_TEST(without a supervisor goodbye ends the connection at once) {
+  self->send_exit(conn, caf::exit_reason::user_shutdown);
+  drain();
+  cfg.supervisor = nullptr;
+  spawn_connection();
   connect();
   frame(R"({"type":"goodbye"})");
   CAF_CHECK(exit_code() == conn_errc::reconnect);
-  // The goodbye still reached the handlers.
-  CAF_CHECK_EQUAL(events->back()["type"], "goodbye");
   CAF_CHECK(transport->session->closed);
+}
+
+CAF_TEST(a successor marks its events until the overlap window ends) {
+  self->send_exit(conn, caf::exit_reason::user_shutdown);
+  drain();
+  cfg.successor = true;
+  cfg.overlap_window = 1500ms;
+  spawn_connection();
+  connect();
+  frame(R"({"type":"message","channel":"C1","text":"a","ts":"1.1"})");
+  CAF_CHECK_EQUAL(marks->back(), true);
+  advance_time(1500ms);
+  frame(R"({"type":"message","channel":"C1","text":"b","ts":"1.2"})");
+  CAF_CHECK_EQUAL(events->back()["text"], "b");
+  CAF_CHECK_EQUAL(marks->back(), false);
+}
+
+CAF_TEST(unmarked events outside an overlap) {
+  connect();
+  frame(R"({"type":"message","channel":"C1","text":"a","ts":"1.1"})");
+  CAF_REQUIRE(!marks->empty());
+  CAF_CHECK_EQUAL(marks->back(), false);
 }
 
 CAF_TEST(an expired URL before hello asks for a reconnect) {

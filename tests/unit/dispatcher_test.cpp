@@ -37,6 +37,8 @@ caf::behavior probe_worker(caf::event_based_actor* self,
 struct fixture : slackrtm::test::fixture {
   std::shared_ptr<std::vector<seen_job>> seen =
       std::make_shared<std::vector<seen_job>>();
+  std::shared_ptr<std::atomic<std::uint64_t>> duplicates =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
 
   caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
                              bool auto_done = true) {
@@ -47,13 +49,14 @@ struct fixture : slackrtm::test::fixture {
         g.workers.push_back(sys.spawn(probe_worker, seen, auto_done));
       groups.push_back(std::move(g));
     }
-    auto result = sys.spawn(dispatcher, std::move(groups));
+    auto result =
+        sys.spawn(dispatcher, dispatcher_config{std::move(groups), duplicates});
     drain();
     return result;
   }
 
-  void deliver(const caf::actor& disp, nlohmann::json ev) {
-    self->send(disp, rtm_event{shared_event{std::move(ev)}});
+  void deliver(const caf::actor& disp, nlohmann::json ev, bool dedupe = false) {
+    self->send(disp, rtm_event{shared_event{std::move(ev)}, dedupe});
     drain();
   }
 
@@ -139,6 +142,60 @@ CAF_TEST(conversation keys come from channel channel id item or user) {
   CAF_CHECK_NOT_EQUAL(conversation_key({{"user", "U1"}}), 0u);
   CAF_CHECK_EQUAL(conversation_key({{"type", "hello"}}), 0u);
   CAF_CHECK_NOT_EQUAL(conversation_key({{"channel", "C2"}}), k1);
+}
+
+CAF_TEST(marked events are delivered once and unmarked ones always) {
+  auto disp = make_dispatcher({{"*", 1}});
+  auto first = message("C1", "a");
+  first["ts"] = "1.000001";
+  deliver(disp, first, true);
+  deliver(disp, first, true);
+  CAF_CHECK_EQUAL(seen->size(), 1u);
+  CAF_CHECK_EQUAL(duplicates->load(), 1u);
+  // Another message, or the same ts in another channel, is new.
+  auto second = message("C1", "b");
+  second["ts"] = "1.000002";
+  deliver(disp, second, true);
+  auto elsewhere = message("C2", "a");
+  elsewhere["ts"] = "1.000001";
+  deliver(disp, elsewhere, true);
+  CAF_CHECK_EQUAL(seen->size(), 3u);
+  // Unmarked events are never filtered (outside a socket overlap).
+  deliver(disp, first);
+  CAF_CHECK_EQUAL(seen->size(), 4u);
+  // Events without ts or event_ts (presence, typing) are never dropped.
+  nlohmann::json presence{{"type", "presence_change"}, {"user", "U1"}};
+  deliver(disp, presence, true);
+  deliver(disp, presence, true);
+  CAF_CHECK_EQUAL(seen->size(), 6u);
+  CAF_CHECK_EQUAL(duplicates->load(), 1u);
+}
+
+CAF_TEST(dedupe keys tell events apart by type subtype channel and stamps) {
+  nlohmann::json reaction{{"type", "reaction_added"}, {"event_ts", "2.000001"}};
+  nlohmann::json removed = reaction;
+  removed["type"] = "reaction_removed";
+  CAF_CHECK_NOT_EQUAL(dedupe_key(reaction), "");
+  CAF_CHECK_NOT_EQUAL(dedupe_key(reaction), dedupe_key(removed));
+  nlohmann::json edit{{"type", "message"},
+                      {"subtype", "message_changed"},
+                      {"channel", "C1"},
+                      {"ts", "3.000001"}};
+  nlohmann::json plain = edit;
+  plain.erase("subtype");
+  CAF_CHECK_NOT_EQUAL(dedupe_key(edit), dedupe_key(plain));
+  CAF_CHECK_EQUAL(dedupe_key({{"type", "hello"}}), "");
+}
+
+CAF_TEST(the recent key window forgets the oldest keys) {
+  recent_keys keys{2};
+  CAF_CHECK(keys.insert("a"));
+  CAF_CHECK(keys.insert("b"));
+  CAF_CHECK(!keys.insert("a"));
+  CAF_CHECK(keys.insert("c"));
+  // "a" fell out of the window.
+  CAF_CHECK(keys.insert("a"));
+  CAF_CHECK(!keys.insert("c"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

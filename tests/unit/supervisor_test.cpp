@@ -20,12 +20,18 @@ using frame_log = std::vector<std::pair<std::size_t, nlohmann::json>>;
 // A connection stand-in: exits with whatever reason the test sends it, says
 // hello when told, and records the frames it is asked to write (with its
 // own number, `index`).
-caf::behavior fake_connection(caf::event_based_actor* self, caf::actor sup,
-                              std::size_t index,
-                              std::shared_ptr<frame_log> frames) {
+caf::behavior
+fake_connection(caf::event_based_actor* self, caf::actor sup, std::size_t index,
+                std::shared_ptr<frame_log> frames,
+                std::shared_ptr<std::vector<std::size_t>> retired) {
   return {
       [=](caf::error& reason) { self->quit(reason); },
       [=](hello_atom) { self->send(sup, hello_atom::value); },
+      [=](goodbye_atom) { self->send(sup, goodbye_atom::value); },
+      [=](retire_atom) {
+        retired->push_back(index);
+        self->quit(make_error(conn_errc::closed, "retired"));
+      },
       [=](socket_frame& out) {
         frames->emplace_back(index, nlohmann::json::parse(out.text));
       },
@@ -53,7 +59,10 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<client_state> shared = std::make_shared<client_state>(
       std::make_shared<const logger>(log_level::off, [](auto, auto) {}));
   std::vector<caf::actor> spawned;
+  std::vector<bool> successors;
   std::shared_ptr<frame_log> frames = std::make_shared<frame_log>();
+  std::shared_ptr<std::vector<std::size_t>> retired =
+      std::make_shared<std::vector<std::size_t>>();
   std::optional<std::string> stopped_with;
   caf::actor sup;
 
@@ -66,9 +75,10 @@ struct fixture : slackrtm::test::fixture {
     cfg.seed = 42;
     cfg.send_timeout = 5s;
     cfg.lifecycle = sys.spawn(lifecycle_probe, notes);
-    cfg.spawn_connection = [this](caf::actor sup) {
+    cfg.spawn_connection = [this](caf::actor sup, bool successor) {
+      successors.push_back(successor);
       spawned.push_back(
-          sys.spawn(fake_connection, sup, spawned.size(), frames));
+          sys.spawn(fake_connection, sup, spawned.size(), frames, retired));
       return spawned.back();
     };
     cfg.on_stop = [this](const std::string& fatal) { stopped_with = fatal; };
@@ -91,6 +101,20 @@ struct fixture : slackrtm::test::fixture {
   // The current connection says hello.
   void hello() {
     self->send(spawned.back(), hello_atom::value);
+    drain();
+  }
+
+  // The application sends `frame`; returns its outcome.
+  std::future<nlohmann::json> submit(const std::string& frame) {
+    auto [request, result] = shared->acks.add();
+    self->send(sup, outgoing_frame{request, frame});
+    drain();
+    return std::move(result);
+  }
+
+  // The current connection heard `goodbye` (and keeps its socket open).
+  void goodbye() {
+    self->send(spawned.back(), goodbye_atom::value);
     drain();
   }
 
@@ -177,6 +201,56 @@ CAF_TEST(goodbye reconnects at once the first time) {
   CAF_CHECK_EQUAL(spawned.size(), 2u);
 }
 
+CAF_TEST(goodbye opens the next socket at once and retires the old at hello) {
+  hello();
+  goodbye();
+  CAF_REQUIRE_EQUAL(spawned.size(), 2u);
+  CAF_CHECK_EQUAL(successors.back(), true);
+  CAF_CHECK_EQUAL(successors.front(), false);
+  // The old socket keeps reading until the new one says hello.
+  CAF_CHECK(retired->empty());
+  hello();
+  CAF_CHECK_EQUAL(*retired, std::vector<std::size_t>{0});
+  CAF_CHECK_EQUAL(notes->at(2), "disconnected:goodbye");
+  CAF_CHECK_EQUAL(notes->at(3), "reconnecting:goodbye");
+  CAF_CHECK_EQUAL(notes->back(), "connected:");
+  // The old one's end restarts nothing.
+  drain();
+  CAF_CHECK_EQUAL(spawned.size(), 2u);
+}
+
+CAF_TEST(sends during the overlap go to the new socket after its hello) {
+  hello();
+  goodbye();
+  auto result = submit(R"({"type":"message","text":"o"})");
+  CAF_CHECK(frames->empty());
+  hello();
+  CAF_REQUIRE_EQUAL(frames->size(), 1u);
+  CAF_CHECK_EQUAL((*frames)[0].first, 1u);
+}
+
+CAF_TEST(a draining socket is retired after the drain limit without hello) {
+  hello();
+  goodbye();
+  CAF_REQUIRE_EQUAL(spawned.size(), 2u);
+  advance_time(9s);
+  drain();
+  CAF_CHECK(retired->empty());
+  advance_time(1s);
+  drain();
+  CAF_CHECK_EQUAL(*retired, std::vector<std::size_t>{0});
+}
+
+CAF_TEST(close retires a draining socket too) {
+  hello();
+  goodbye();
+  self->send(sup, caf::close_atom::value);
+  drain();
+  CAF_CHECK_EQUAL(*retired, std::vector<std::size_t>{0});
+  CAF_REQUIRE(stopped_with.has_value());
+  CAF_CHECK_EQUAL(*stopped_with, "");
+}
+
 CAF_TEST(a fatal error stops the supervisor with Slacks code) {
   self->send(spawned.back(),
              make_error(conn_errc::fatal, "rtm.connect failed: invalid_auth"));
@@ -216,9 +290,7 @@ CAF_TEST(the application hears every lifecycle change in order) {
 }
 
 CAF_TEST(sends made while disconnected go out after hello) {
-  auto [request, result] = shared->acks.add();
-  self->send(sup, outgoing_frame{request, R"({"type":"message","text":"hi"})"});
-  drain();
+  auto result = submit(R"({"type":"message","text":"hi"})");
   CAF_CHECK(frames->empty());
   hello();
   CAF_REQUIRE_EQUAL(frames->size(), 1u);
