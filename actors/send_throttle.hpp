@@ -49,8 +49,24 @@ public:
   /// books it); false when the last one went out too recently.
   bool allow_typing(const std::string& channel, time_point now);
 
+  // -- observers --------------------------------------------------------------
+
+  /// Channels remembered (messages and typing); stale ones are forgotten as
+  /// the maps grow, so a bot that posts to very many channels stays bounded
+  /// by the channels active within the last few seconds.
+  std::size_t tracked() const noexcept {
+    return next_message_.size() + last_typing_.size();
+  }
+
 private:
+  /// Forgets channels whose entries no longer hold anything back (a
+  /// message tat in the past, a typing indicator older than its interval):
+  /// a missing entry means exactly the same. Runs when a map has doubled
+  /// since the last sweep, so the cost per booking stays constant.
+  void prune(time_point now);
+
   limits limits_;
+  std::size_t prune_at_ = 64;
   /// Per channel: the theoretical arrival time of the next message.
   std::unordered_map<std::string, time_point> next_message_;
   std::unordered_map<std::string, time_point> last_typing_;

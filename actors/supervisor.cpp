@@ -82,6 +82,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
   auto fail_sends = [=](const std::string& why) {
     for (auto request : self->state.sends.clear())
       shared->acks.fail(request, why);
+    self->state.paced.clear();
   };
   auto start_connection = [=] {
     announce("connecting");

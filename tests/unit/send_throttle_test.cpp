@@ -62,3 +62,24 @@ CAF_TEST(typing indicators at most every three seconds per channel) {
   CAF_CHECK(throttle.allow_typing("C2", t0 + 1s));
   CAF_CHECK(throttle.allow_typing("C1", t0 + 3s));
 }
+
+CAF_TEST(channels that hold nothing back are forgotten as the maps grow) {
+  send_throttle throttle;
+  send_throttle::time_point t0{};
+  // One message and one typing indicator each to 10,000 channels, 10 ms
+  // apart: only those of the last few seconds can still hold a send back.
+  for (int i = 0; i < 10000; ++i) {
+    auto channel = "C" + std::to_string(i);
+    auto now = t0 + i * 10ms;
+    CAF_CHECK_EQUAL(as_ms(throttle.book_message(channel, now)), 0ms);
+    CAF_CHECK(throttle.allow_typing(channel, now));
+  }
+  CAF_CHECK_LESS(throttle.tracked(), 2000u);
+  // A channel still within its budget is remembered across sweeps.
+  auto now = t0 + 100s;
+  for (int i = 0; i < 3; ++i)
+    throttle.book_message("busy", now);
+  for (int i = 0; i < 1000; ++i)
+    throttle.book_message("C" + std::to_string(i), now + 1ms);
+  CAF_CHECK_EQUAL(as_ms(throttle.book_message("busy", now + 1ms)), 999ms);
+}
