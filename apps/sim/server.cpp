@@ -64,6 +64,9 @@ public:
   virtual void send(const payload& p) = 0;
   virtual void close(websocket::close_code code) = 0;
   virtual void reset() = 0;
+  // Writes bytes that are no valid TLS record or WebSocket frame under the
+  // stream, then lets the client find out.
+  virtual void corrupt() = 0;
 };
 
 class server final : public socket_hub {
@@ -99,6 +102,8 @@ public:
     for (auto& [id, link] : victims) {
       if (mode == drop_mode::reset)
         link->reset();
+      else if (mode == drop_mode::corrupt)
+        link->corrupt();
       else
         link->close(websocket::close_code::going_away);
       ids.push_back(id);
@@ -165,6 +170,15 @@ public:
     queue_.push_back({{}, true});
     if (!writing_)
       write_next();
+  }
+
+  void corrupt() override {
+    if (finished_)
+      return;
+    static const char junk[] = "\x17\x03\x03\x00\x10not-a-record-at-all";
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    error_code ignored;
+    net::write(socket, net::buffer(junk, sizeof(junk) - 1), ignored);
   }
 
   void reset() override {

@@ -439,9 +439,11 @@ http_reply simulator::control_raw(const json& body) {
 
 http_reply simulator::control_drop(const json& body) {
   auto mode = body.value("mode", json("reset"));
-  if (mode != "reset" && mode != "close")
-    return bad_arguments("mode must be \"reset\" or \"close\"");
-  auto ids = hub_.drop(mode == "reset" ? drop_mode::reset : drop_mode::close);
+  if (mode != "reset" && mode != "close" && mode != "corrupt")
+    return bad_arguments("mode must be \"reset\", \"close\" or \"corrupt\"");
+  auto ids = hub_.drop(mode == "reset"   ? drop_mode::reset
+                       : mode == "close" ? drop_mode::close
+                                         : drop_mode::corrupt);
   for (auto id : ids)
     ws_closed(id);
   log_line("drop (" + mode.get<std::string>() + ") " +

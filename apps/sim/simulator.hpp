@@ -22,7 +22,7 @@ struct payload {
 
 payload text_payload(std::string text);
 
-enum class drop_mode { reset, close };
+enum class drop_mode { reset, close, corrupt };
 
 // The open (accepted, not closing) WebSockets, as the network side keeps them.
 class socket_hub {

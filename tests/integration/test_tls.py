@@ -54,6 +54,20 @@ class TlsTest(SimTestCase):
                           if p["params"].get("thread_ts") == ts], 10,
                  "the reply")
 
+    def test_a_tls_error_mid_session_is_repaired(self):
+        bot = self.start_echo(env={"SSL_CERT_FILE": self.ca})
+        self.wait_connected()
+        # Bytes that are no TLS record, under the open socket.
+        self.sim.post("drop", {"mode": "corrupt"})
+        wait_for(lambda: len(self.sim.calls("rtm.connect")) >= 2, 10,
+                 "a reconnect after the TLS error")
+        self.wait_connected()
+        ts = self.sim.say("C1", "Hello again")
+        wait_for(lambda: [p for p in self.sim.posts()
+                          if p["params"].get("thread_ts") == ts], 10,
+                 "the reply on the new socket")
+        self.assertRegex(bot.stderr(), r"socket lost: .*\(SSL routines\)")
+
     def test_an_untrusted_certificate_is_refused(self):
         bot = self.start_echo()  # system trust store only: no test CA
         wait_for(lambda: "certificate verify failed" in bot.stderr(), 10,
@@ -76,6 +90,7 @@ class TlsHostNameTest(TlsTest):
 
     test_a_server_signed_by_the_trusted_ca_is_accepted = None
     test_an_untrusted_certificate_is_refused = None
+    test_a_tls_error_mid_session_is_repaired = None
 
 
 if __name__ == "__main__":
