@@ -13,7 +13,7 @@ namespace {
 const char* const usage =
     "usage: slackrtm-sim [--port=N] [--host=127.0.0.1] [--token=TOKEN]...\n"
     "                    [--tls-cert=PEM --tls-key=PEM] [--url-ttl=SECONDS]\n"
-    "                    [--port-file=PATH] [--quiet]\n";
+    "                    [--port-file=PATH] [--quiet] [--lenient-urls]\n";
 
 [[noreturn]] void fail(const std::string& message) {
   std::cerr << "slackrtm-sim: " << message << '\n' << usage;
@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
     }
     if (arg == "--quiet") {
       opts.quiet = true;
+      continue;
+    }
+    if (arg == "--lenient-urls") {
+      opts.lenient_urls = true;
       continue;
     }
     if (arg.substr(0, 2) != "--")

@@ -11,6 +11,9 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -67,6 +70,8 @@ public:
   // Writes bytes that are no valid TLS record or WebSocket frame under the
   // stream, then lets the client find out.
   virtual void corrupt() = 0;
+  // Writes a benchmark flood's frames when nothing else waits to be sent.
+  virtual void flood(std::shared_ptr<flood_stream> frames) = 0;
 };
 
 class server final : public socket_hub {
@@ -82,6 +87,22 @@ public:
     open_[id] = std::move(link);
   }
   void detach(std::uint64_t id) { open_.erase(id); }
+  bool lenient_urls() const { return lenient_urls_; }
+
+  std::vector<std::uint64_t> open_sockets() const override {
+    std::vector<std::uint64_t> ids;
+    for (auto& entry : open_)
+      ids.push_back(entry.first);
+    return ids;
+  }
+
+  bool flood(std::uint64_t conn, std::shared_ptr<flood_stream> s) override {
+    auto i = open_.find(conn);
+    if (i == open_.end())
+      return false;
+    i->second->flood(std::move(s));
+    return true;
+  }
 
   void send(std::uint64_t conn, const payload& p) override {
     auto i = open_.find(conn);
@@ -124,6 +145,7 @@ private:
   std::unique_ptr<simulator> sim_;
   // Ordered, so that every socket sees broadcasts in the same order.
   std::map<std::uint64_t, std::shared_ptr<ws_link>> open_;
+  bool lenient_urls_ = false;
 };
 
 template <class Stream>
@@ -132,7 +154,7 @@ class ws_session final
       public std::enable_shared_from_this<ws_session<Stream>> {
 public:
   ws_session(Stream&& stream, server& srv)
-      : ws_(std::move(stream)), srv_(srv) {}
+      : ws_(std::move(stream)), srv_(srv), flood_timer_(ws_.get_executor()) {}
 
   void run(request req, std::string ticket) {
     req_ = std::move(req);
@@ -162,10 +184,19 @@ public:
       write_next();
   }
 
+  void flood(std::shared_ptr<flood_stream> frames) override {
+    if (closing_ || finished_)
+      return;
+    flood_ = std::move(frames);
+    if (!writing_)
+      write_next();
+  }
+
   void close(websocket::close_code code) override {
     if (closing_ || finished_)
       return;
     closing_ = true;
+    flood_.reset();
     close_code_ = code;
     queue_.push_back({{}, true});
     if (!writing_)
@@ -214,6 +245,8 @@ private:
     if (accepted_)
       srv_.attach(id_, this->shared_from_this());
     send(opening.first);
+    if (accepted_)
+      srv_.sim().ws_ready(id_);
     if (!accepted_)
       close(websocket::close_code::normal);
     do_read();
@@ -254,6 +287,8 @@ private:
   }
 
   void write_next() {
+    if (queue_.empty() && flood_ && !closing_)
+      return write_flood();
     if (queue_.empty()) {
       writing_ = false;
       return;
@@ -281,8 +316,44 @@ private:
     });
   }
 
+  // A flood's frames are complete WebSocket frames: they go straight to the
+  // stream under the WebSocket layer, between (never within) other frames.
+  void write_flood() {
+    std::int64_t wake = 0;
+    auto bytes = flood_->take(steady_ns(), wake);
+    if (bytes.empty()) {
+      writing_ = false;
+      if (flood_->done()) {
+        flood_.reset();
+        return;
+      }
+      flood_timer_.expires_at(steady::time_point(std::chrono::nanoseconds(
+          std::max<std::int64_t>(wake, steady_ns() + 50000))));
+      flood_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+        if (!ec && !self->writing_ && !self->finished_)
+          self->write_next();
+      });
+      return;
+    }
+    writing_ = true;
+    net::async_write(
+        ws_.next_layer(), net::buffer(bytes.data(), bytes.size()),
+        [self = this->shared_from_this()](error_code ec, std::size_t) {
+          if (ec) {
+            self->writing_ = false;
+            self->queue_.clear();
+            self->flood_.reset();
+            return;
+          }
+          self->flood_->written();
+          self->write_next();
+        });
+  }
+
   websocket::stream<Stream> ws_;
   server& srv_;
+  net::steady_timer flood_timer_;
+  std::shared_ptr<flood_stream> flood_;
   request req_;
   std::string ticket_;
   std::uint64_t id_ = 0;
@@ -434,7 +505,7 @@ private:
   void upgrade(target_parts parts) {
     auto query = parse_form(parts.query);
     auto dp = query.find("dp");
-    if (dp == query.end() || *dp != "1") {
+    if ((dp == query.end() || *dp != "1") && !srv_.lenient_urls()) {
       keep_alive_ = false;
       return respond(json_reply(
           400, {{"ok", false},
@@ -567,6 +638,7 @@ server::server(net::io_context& ioc, const server_options& opts)
   cfg.url_ttl = std::chrono::seconds(opts.url_ttl);
   cfg.ws_base = (tls_ ? "wss://" : "ws://") + authority;
   sim_ = std::make_unique<simulator>(std::move(cfg), *this);
+  lenient_urls_ = opts.lenient_urls;
 }
 
 void server::do_accept() {
@@ -616,6 +688,14 @@ bool write_port_file(const std::string& path, unsigned short port) {
 int run_server(const server_options& opts) {
   // A vanished stdout reader must not kill us; sockets use MSG_NOSIGNAL.
   std::signal(SIGPIPE, SIG_IGN);
+  // A benchmark holds a thousand sockets and more: take every descriptor the
+  // hard limit allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   set_quiet(opts.quiet);
   net::io_context ioc{1};
   std::unique_ptr<server> srv;

@@ -16,6 +16,8 @@ struct server_options {
   long url_ttl = 30;
   std::string port_file;
   bool quiet = false;
+  // Accept socket URLs without their query (clients that drop it).
+  bool lenient_urls = false;
 };
 
 // Serves until SIGINT/SIGTERM; returns the process exit code.

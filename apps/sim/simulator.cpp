@@ -338,6 +338,8 @@ void simulator::rtm_message(std::uint64_t conn, const json& frame) {
 
 http_reply simulator::control(bool is_get, std::string_view name,
                               std::string_view body) {
+  if (name == "flood")
+    return control_flood(is_get, body);
   bool get_name = control_gets.count(name) != 0;
   if (!get_name && control_posts.count(name) == 0)
     return json_reply(404, {{"ok", false}, {"error", "unknown_control"}});
@@ -515,6 +517,96 @@ http_reply simulator::control_fail(const json& body) {
   log_line("fault queued for " + f.method);
   faults_.add(std::move(f));
   return json_reply(200, {{"ok", true}});
+}
+
+// -- benchmark floods ---------------------------------------------------------
+
+http_reply simulator::control_flood(bool is_get, std::string_view body) {
+  if (is_get) {
+    if (!flood_)
+      return json_reply(200, {{"ok", true}, {"flood", nullptr}});
+    auto status = flood_->status();
+    status["armed"] = armed_ != nullptr;
+    return json_reply(200, status);
+  }
+  json args = json::object();
+  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    auto parsed = parse_json(body);
+    if (!parsed || !parsed->is_object())
+      return json_reply(400, {{"ok", false}, {"error", "invalid_json"}});
+    args = std::move(*parsed);
+  }
+  flood_spec spec;
+  std::optional<long long> count, size, channels, connection;
+  if (!int_field(args, "count", 1, 10000000, count) ||
+      !int_field(args, "size", 64, 16000, size) ||
+      !int_field(args, "channels", 1, 100000, channels) ||
+      !int_field(args, "connection", 1, 1LL << 62, connection))
+    return bad_arguments("count 1..10000000, size 64..16000, channels "
+                         "1..100000, connection a socket id");
+  spec.count = static_cast<std::size_t>(count.value_or(100000));
+  spec.size = static_cast<std::size_t>(size.value_or(600));
+  spec.channels = static_cast<std::size_t>(channels.value_or(1));
+  if (auto r = args.find("rate"); r != args.end() && !r->is_null()) {
+    if (!r->is_number() || r->get<double>() < 0)
+      return bad_arguments("rate must be events per second, 0 or more");
+    spec.rate = r->get<double>();
+  }
+  if (auto t = args.find("template"); t != args.end() && !t->is_null()) {
+    if (!t->is_object() || !t->contains("type"))
+      return bad_arguments("template must be an event object with a type");
+    spec.event = *t;
+  }
+  auto hello = args.value("hello", json("last"));
+  if (hello == "all")
+    spec.hello = flood_hello::all;
+  else if (hello == "none")
+    spec.hello = flood_hello::none;
+  else if (hello != "last")
+    return bad_arguments("hello must be \"last\", \"all\" or \"none\"");
+  bool spread = args.value("spread", false);
+  bool next_connection = args.value("on_next_connection", false);
+
+  std::vector<std::uint64_t> sockets;
+  if (!next_connection) {
+    auto open = hub_.open_sockets();
+    if (connection) {
+      auto id = static_cast<std::uint64_t>(*connection);
+      if (std::find(open.begin(), open.end(), id) != open.end())
+        sockets.push_back(id);
+    } else if (spread) {
+      sockets = open;
+    } else if (!open.empty()) {
+      sockets.push_back(open.back()); // the newest socket
+    }
+    if (sockets.empty())
+      return json_reply(409, {{"ok", false}, {"error", "no_open_socket"}});
+  }
+  spec.id = next_flood_++;
+  flood_ = std::make_shared<flood_run>(std::move(spec));
+  auto streams =
+      flood_->encode(flood_, next_connection ? 1 : sockets.size(), ts_);
+  if (next_connection) {
+    armed_ = streams.front();
+  } else {
+    for (std::size_t i = 0; i < sockets.size(); ++i)
+      hub_.flood(sockets[i], streams[i]);
+  }
+  log_line("flood " + std::to_string(flood_->spec().id) + ": " +
+           std::to_string(flood_->spec().count) + " frames" +
+           (next_connection
+                ? " for the next socket"
+                : " over " + std::to_string(sockets.size()) + " socket(s)"));
+  auto status = flood_->status();
+  status["armed"] = armed_ != nullptr;
+  return json_reply(200, status);
+}
+
+void simulator::ws_ready(std::uint64_t conn) {
+  if (!armed_)
+    return;
+  hub_.flood(conn, std::move(armed_));
+  armed_.reset();
 }
 
 } // namespace sim

@@ -2,6 +2,7 @@
 // /_sim control interface; it reaches sockets only through socket_hub.
 #pragma once
 
+#include "flood.hpp"
 #include "sim_state.hpp"
 
 #include <chrono>
@@ -33,6 +34,12 @@ public:
   virtual std::size_t broadcast(const payload& p) = 0;
   // Returns the ids of the sockets dropped; none of them is open afterwards.
   virtual std::vector<std::uint64_t> drop(drop_mode mode) = 0;
+  // The ids of the open sockets, oldest first.
+  virtual std::vector<std::uint64_t> open_sockets() const { return {}; }
+  // Hands a flood's pre-encoded frames to a socket; false if it is not open.
+  virtual bool flood(std::uint64_t, std::shared_ptr<flood_stream>) {
+    return false;
+  }
 };
 
 struct http_reply {
@@ -84,6 +91,8 @@ public:
 
   // Redeems the ticket of a socket that just completed its handshake.
   ws_opening ws_open(const std::string& ticket);
+  // The socket said hello: a flood waiting for a new socket starts on it.
+  void ws_ready(std::uint64_t conn);
   void ws_frame(std::uint64_t conn, std::string_view data, bool binary);
   // `client_close_code`: the code of the client's close frame, if it sent one.
   void ws_closed(std::uint64_t conn,
@@ -102,6 +111,7 @@ private:
   http_reply control_pings(const json& body);
   http_reply control_fail(const json& body);
   http_reply control_acks(const json& body);
+  http_reply control_flood(bool is_get, std::string_view body);
 
   sim_config cfg_;
   socket_hub& hub_;
@@ -117,6 +127,10 @@ private:
   long long ack_count_ = 0;
   int ack_code_ = -1;
   std::string ack_msg_;
+  // The benchmark's flood: the latest one, and one waiting for a socket.
+  std::shared_ptr<flood_run> flood_;
+  std::shared_ptr<flood_stream> armed_;
+  std::uint64_t next_flood_ = 1;
 };
 
 } // namespace sim
