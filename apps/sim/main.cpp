@@ -13,7 +13,8 @@ namespace {
 const char* const usage =
     "usage: slackrtm-sim [--port=N] [--host=127.0.0.1] [--token=TOKEN]...\n"
     "                    [--tls-cert=PEM --tls-key=PEM] [--url-ttl=SECONDS]\n"
-    "                    [--port-file=PATH] [--quiet] [--lenient-urls]\n";
+    "                    [--port-file=PATH] [--quiet] [--lenient-urls]\n"
+    "                    [--users=N] [--channels=N]\n";
 
 [[noreturn]] void fail(const std::string& message) {
   std::cerr << "slackrtm-sim: " << message << '\n' << usage;
@@ -76,6 +77,11 @@ int main(int argc, char** argv) {
       opts.url_ttl = parse_number(name, value, 0, 86400);
     else if (name == "port-file")
       opts.port_file = value;
+    else if (name == "users")
+      opts.extra_users = static_cast<int>(parse_number(name, value, 0, 100000));
+    else if (name == "channels")
+      opts.extra_channels =
+          static_cast<int>(parse_number(name, value, 0, 100000));
     else
       fail("unknown option '--" + name + "'");
   }

@@ -637,6 +637,8 @@ server::server(net::io_context& ioc, const server_options& opts)
   cfg.tokens = opts.tokens;
   cfg.url_ttl = std::chrono::seconds(opts.url_ttl);
   cfg.ws_base = (tls_ ? "wss://" : "ws://") + authority;
+  cfg.extra_users = opts.extra_users;
+  cfg.extra_channels = opts.extra_channels;
   sim_ = std::make_unique<simulator>(std::move(cfg), *this);
   lenient_urls_ = opts.lenient_urls;
 }

@@ -16,6 +16,9 @@ struct server_options {
   long url_ttl = 30;
   std::string port_file;
   bool quiet = false;
+  // Generated users and channels on top of the seeded team.
+  int extra_users = 0;
+  int extra_channels = 0;
   // Accept socket URLs without their query (clients that drop it).
   bool lenient_urls = false;
 };

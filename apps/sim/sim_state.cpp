@@ -359,6 +359,15 @@ api_params parse_api_params(std::string_view query,
   return out;
 }
 
+std::optional<std::string> param_text(const json& params, const char* key) {
+  auto i = params.find(key);
+  if (i == params.end() || i->is_null())
+    return std::nullopt;
+  if (i->is_string())
+    return i->get<std::string>();
+  return dump(*i);
+}
+
 std::size_t utf8_length(std::string_view s) {
   return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xc0) != 0x80;

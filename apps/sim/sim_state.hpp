@@ -161,6 +161,10 @@ api_params parse_api_params(std::string_view query,
                             std::string_view body,
                             std::string_view authorization);
 
+// Form parameters are strings while JSON ones may be anything: compare and
+// print them as text either way. nullopt when absent or null.
+std::optional<std::string> param_text(const json& params, const char* key);
+
 // Number of Unicode code points, which is what Slack's length limits count.
 std::size_t utf8_length(std::string_view s);
 std::string base64(std::string_view bytes);

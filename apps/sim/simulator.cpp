@@ -21,24 +21,13 @@ const std::set<std::string, std::less<>> known_methods = {
 const std::set<std::string, std::less<>> control_gets = {"calls", "posts",
                                                          "sent", "connections"};
 const std::set<std::string, std::less<>> control_posts = {
-    "message", "inject", "raw",  "drop", "goodbye",
-    "pings",   "fail",   "acks", "reset"};
+    "message", "inject", "raw",   "drop", "goodbye", "pings",
+    "fail",    "acks",   "reset", "team", "presence"};
 
 http_reply bad_arguments(std::string detail) {
   return json_reply(400, {{"ok", false},
                           {"error", "invalid_arguments"},
                           {"detail", std::move(detail)}});
-}
-
-// Form parameters are strings while JSON ones may be anything: compare and
-// print them as text either way.
-std::optional<std::string> param_text(const json& params, const char* key) {
-  auto i = params.find(key);
-  if (i == params.end() || i->is_null())
-    return std::nullopt;
-  if (i->is_string())
-    return i->get<std::string>();
-  return dump(*i);
 }
 
 bool positive_integer(const json& j) {
@@ -105,7 +94,8 @@ http_reply json_reply(int status, const json& body) {
 }
 
 simulator::simulator(sim_config cfg, socket_hub& hub)
-    : cfg_(std::move(cfg)), hub_(hub), tickets_(cfg_.url_ttl) {}
+    : cfg_(std::move(cfg)), hub_(hub), tickets_(cfg_.url_ttl),
+      team_(cfg_.extra_users, cfg_.extra_channels) {}
 
 api_call simulator::api_begin(std::uint64_t http_connection, std::string method,
                               std::string_view query,
@@ -161,7 +151,7 @@ http_reply simulator::api_finish(const api_call& call) {
     }
     // A pure delay: answered normally, now.
   }
-  if (known_methods.count(call.method) == 0)
+  if (known_methods.count(call.method) == 0 && !team::handles(call.method))
     return answer(call, 200, {{"ok", false}, {"error", "unknown_method"}});
   if (!call.token)
     return answer(call, 200, {{"ok", false}, {"error", "not_authed"}});
@@ -170,14 +160,22 @@ http_reply simulator::api_finish(const api_call& call) {
     return answer(call, 200, {{"ok", false}, {"error", "invalid_auth"}});
 
   if (call.method == "rtm.connect" || call.method == "rtm.start") {
-    auto url = cfg_.ws_base + "/rtm/" + tickets_.issue() + "?dp=1";
-    return answer(
-        call, 200,
-        {{"ok", true},
-         {"url", url},
-         {"team",
-          {{"id", "T0SIM0001"}, {"name", "Simulated"}, {"domain", "sim"}}},
-         {"self", {{"id", bot_user}, {"name", "simbot"}}}});
+    auto ticket = tickets_.issue();
+    team_.ticket_issued(ticket, call.params);
+    auto url = cfg_.ws_base + "/rtm/" + ticket + "?dp=1";
+    json body = {
+        {"ok", true},
+        {"url", url},
+        {"team",
+         {{"id", "T0SIM0001"}, {"name", "Simulated"}, {"domain", "sim"}}},
+        {"self", {{"id", bot_user}, {"name", "simbot"}}}};
+    // rtm.start: the whole team state, as Slack returned it before 2022.
+    if (call.method == "rtm.start") {
+      auto state = team_.rtm_start_state();
+      for (auto& [k, v] : state.items())
+        body[k] = std::move(v);
+    }
+    return answer(call, 200, body);
   }
   if (call.method == "auth.test") {
     return answer(call, 200,
@@ -188,6 +186,11 @@ http_reply simulator::api_finish(const api_call& call) {
                    {"team_id", "T0SIM0001"},
                    {"user_id", bot_user},
                    {"bot_id", bot_id}});
+  }
+  if (team::handles(call.method)) {
+    auto out = team_.api(call.method, call.params);
+    deliver(out);
+    return answer(call, out.status, out.body);
   }
   return post_message(call);
 }
@@ -247,6 +250,7 @@ ws_opening simulator::ws_open(const std::string& ticket) {
   if (!o.accepted)
     rec_.close_connection(o.id, now);
   if (o.accepted) {
+    team_.socket_opened(o.id, ticket);
     o.first = text_payload(R"({"type":"hello"})");
   } else {
     o.first = text_payload(expired_url);
@@ -259,6 +263,7 @@ ws_opening simulator::ws_open(const std::string& ticket) {
 void simulator::ws_closed(std::uint64_t conn,
                           std::optional<int> client_close_code) {
   rec_.close_connection(conn, clock_.now_ms(), client_close_code);
+  team_.socket_closed(conn);
 }
 
 void simulator::ws_frame(std::uint64_t conn, std::string_view data,
@@ -287,6 +292,8 @@ void simulator::ws_frame(std::uint64_t conn, std::string_view data,
     }
   } else if (type == "message") {
     rtm_message(conn, *frame);
+  } else if (type == "presence_sub" || type == "presence_query") {
+    deliver(team_.presence_frame(conn, *frame));
   }
   // typing, presence_sub and anything else: recorded, no reply.
   rec_.record_frame(conn, at, std::move(*frame));
@@ -386,6 +393,10 @@ http_reply simulator::control(bool is_get, std::string_view name,
     return control_fail(args);
   if (name == "acks")
     return control_acks(args);
+  if (name == "team")
+    return team_reply(team_.control(args));
+  if (name == "presence")
+    return team_reply(team_.set_presence(args));
   // reset
   rec_.clear();
   faults_.clear();
@@ -607,6 +618,30 @@ void simulator::ws_ready(std::uint64_t conn) {
     return;
   hub_.flood(conn, std::move(armed_));
   armed_.reset();
+}
+
+// -- team state ---------------------------------------------------------------
+
+std::size_t simulator::deliver(const team_outcome& out) {
+  std::size_t n = 0;
+  for (const auto& event : out.broadcast)
+    n += hub_.broadcast(text_payload(dump(event)));
+  for (const auto& [conn, event] : out.direct) {
+    hub_.send(conn, text_payload(dump(event)));
+    ++n;
+  }
+  return n;
+}
+
+http_reply simulator::team_reply(const team_outcome& out) {
+  auto n = deliver(out);
+  json body = out.body;
+  if (out.status == 200) {
+    body["delivered"] = n;
+    if (!out.broadcast.empty())
+      body["events"] = out.broadcast;
+  }
+  return json_reply(out.status, body);
 }
 
 } // namespace sim

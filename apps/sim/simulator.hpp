@@ -4,6 +4,7 @@
 
 #include "flood.hpp"
 #include "sim_state.hpp"
+#include "team.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -56,6 +57,9 @@ struct sim_config {
   std::chrono::seconds url_ttl{30};
   // "ws://127.0.0.1:PORT" or "wss://...", to build socket URLs.
   std::string ws_base;
+  // Generated users and channels on top of the seeded team (pagination).
+  int extra_users = 0;
+  int extra_channels = 0;
 };
 
 // A Web API call between receipt and answer (a delay fault may lie between).
@@ -111,6 +115,9 @@ private:
   http_reply control_pings(const json& body);
   http_reply control_fail(const json& body);
   http_reply control_acks(const json& body);
+  // Sends a team change's events; returns how many frames went out.
+  std::size_t deliver(const team_outcome& out);
+  http_reply team_reply(const team_outcome& out);
   http_reply control_flood(bool is_get, std::string_view body);
 
   sim_config cfg_;
@@ -120,6 +127,7 @@ private:
   ticket_book tickets_;
   fault_queue faults_;
   recorder rec_;
+  team team_;
   bool answer_pings_ = true;
   // Ack faults for the next `ack_count_` message frames: "none" loses the
   // frame (no ack, no event), "error" answers ok:false with code and msg.

@@ -3,14 +3,18 @@
 Every wait is a condition polled under a deadline; nothing sleeps and hopes.
 """
 
+import base64
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 BIN = os.environ.get("SLACKRTM_BIN", "")
@@ -78,6 +82,16 @@ class Sim:
         return self.post("message", {"channel": channel, "user": user,
                                      "text": text})["ts"]
 
+    def api(self, method, params=None, token=TOKEN):
+        """A Web API call (form body, bearer token); Slack's JSON answer."""
+        data = urllib.parse.urlencode(params or {}).encode()
+        req = urllib.request.Request(self.api_url + method, data=data,
+                                     method="POST")
+        req.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(req, timeout=10,
+                                    context=self.context) as res:
+            return json.loads(res.read())
+
     def posts(self, context=None):
         return self.get("posts", context=context)["posts"]
 
@@ -143,6 +157,110 @@ class Program:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class RtmSocket:
+    """A bare RTM client for driving the simulator directly: rtm.connect,
+    then JSON text frames over a plain ws:// WebSocket (RFC 6455)."""
+
+    def __init__(self, sim, **connect_params):
+        answer = sim.api("rtm.connect", connect_params)
+        if not answer.get("ok"):
+            raise AssertionError(f"rtm.connect failed: {answer}")
+        url = urllib.parse.urlsplit(answer["url"])
+        self.sock = socket.create_connection((url.hostname, url.port), 10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        target = url.path + ("?" + url.query if url.query else "")
+        self.sock.sendall(
+            (f"GET {target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             f"Sec-WebSocket-Key: {key}\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise AssertionError(f"no WebSocket upgrade: {head!r}")
+        hello = self.recv(10)
+        if hello != {"type": "hello"}:
+            raise AssertionError(f"expected hello, got {hello}")
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("socket closed")
+        self.buf += chunk
+
+    def _frame(self):
+        """(opcode, payload) of a complete frame at the buffer's start, or
+        None; nothing is consumed until a frame is whole."""
+        if len(self.buf) < 2:
+            return None
+        size, at = self.buf[1] & 0x7F, 2
+        if size == 126:
+            if len(self.buf) < 4:
+                return None
+            size, at = struct.unpack("!H", self.buf[2:4])[0], 4
+        elif size == 127:
+            if len(self.buf) < 10:
+                return None
+            size, at = struct.unpack("!Q", self.buf[2:10])[0], 10
+        if len(self.buf) < at + size:
+            return None
+        opcode, payload = self.buf[0] & 0x0F, self.buf[at:at + size]
+        self.buf = self.buf[at + size:]
+        return opcode, payload
+
+    def send(self, frame):
+        data = json.dumps(frame).encode()
+        mask = os.urandom(4)
+        head = bytes([0x81])
+        if len(data) < 126:
+            head += bytes([0x80 | len(data)])
+        elif len(data) < 65536:
+            head += bytes([0x80 | 126]) + struct.pack("!H", len(data))
+        else:
+            head += bytes([0x80 | 127]) + struct.pack("!Q", len(data))
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.sock.sendall(head + mask + body)
+
+    def recv(self, timeout):
+        """The next text frame as JSON, or None when none came in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self._frame()
+            if frame is not None:
+                opcode, payload = frame
+                if opcode == 0x1:
+                    return json.loads(payload)
+                if opcode == 0x8:
+                    raise ConnectionError("server closed the socket")
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                self._fill()
+            except socket.timeout:
+                return None
+
+    def events(self, count, timeout):
+        """The next `count` frames (fails the test when they do not come)."""
+        deadline = time.monotonic() + timeout
+        out = []
+        while len(out) < count:
+            left = deadline - time.monotonic()
+            frame = self.recv(max(left, 0.01)) if left > 0 else None
+            if frame is None:
+                raise AssertionError(
+                    f"got {len(out)} of {count} frames in {timeout}s: {out}")
+            out.append(frame)
+        return out
+
+    def close(self):
+        self.sock.close()
 
 
 class SimTestCase(unittest.TestCase):
