@@ -281,13 +281,17 @@ def measure_spread(run, spread, n, results):
 def measure_idle(run, idle, results):
     try:
         run.start_bot(idle)
-    except BenchError:
+    except (BenchError, AssertionError, OSError):
         # Say how far it got: open sockets and memory at the deadline.
         if run.bot and run.bot.proc.poll() is None:
-            results["idle_open"] = run.sim.open_sockets()
             results["idle_rss_mb"] = run.bot.rss_kb() / 1024
             results["threads_at_idle"] = status_kb(run.bot.proc.pid,
                                                    "Threads")
+            try:
+                results["idle_open"] = wait_for(run.sim.open_sockets, 60,
+                                                "the simulator to answer")
+            except (BenchError, OSError):
+                pass
         raise
     results["idle_open"] = idle
     results["idle_rss_mb"] = run.bot.rss_kb() / 1024
@@ -349,6 +353,8 @@ METRICS = [
     ("lat_p50_us", "latency p50 at RATE/s", "µs", False, "{:,.0f}"),
     ("lat_p99_us", "latency p99 at RATE/s", "µs", False, "{:,.0f}"),
     ("lat_max_us", "latency max at RATE/s", "µs", False, "{:,.0f}"),
+    ("lat_sim_rate", "rate the simulator achieved there", "events/s", True,
+     "{:,.0f}"),
     ("echo_per_s", "echo round trips/s", "", True, "{:,.0f}"),
     ("echo_p99_ms", "echo round trip p99", "ms", False, "{:.2f}"),
     ("reconnect_ms", "reconnect to first event (median)", "ms", False, "{:.1f}"),
@@ -370,6 +376,13 @@ def ratio(ours, peer, higher_better):
     return ours / peer if higher_better else peer / ours
 
 
+def label_for(label, params):
+    label = label.replace("idle connections",
+                          f"{params['idle']:,} idle connections")
+    label = label.replace("SPREAD", f"{params['spread']}")
+    return label.replace("RATE", f"{params['rate'] / 1000:g}k")
+
+
 def table(results, kinds, params):
     peers = [k for k in kinds if k != "slackrtm"]
     head = ["figure", *kinds] + [f"slackrtm vs {p}" for p in peers]
@@ -377,11 +390,7 @@ def table(results, kinds, params):
     for key, label, unit, higher, fmt in METRICS:
         if not any(key in results.get(k, {}) for k in kinds):
             continue
-        label = label.replace("idle connections",
-                              f"{params['idle']:,} idle connections")
-        label = label.replace("SPREAD", f"{params['spread']}")
-        label = label.replace("RATE", f"{params['rate'] / 1000:g}k")
-        row = [f"{label}" + (f" ({unit})" if unit else "")]
+        row = [label_for(label, params) + (f" ({unit})" if unit else "")]
         for k in kinds:
             v = results.get(k, {}).get(key)
             row.append(fmt.format(v) if v is not None else "n/a")
@@ -408,21 +417,21 @@ def plain(head, rows):
                      [fmt(r) for r in rows])
 
 
-def chart(results, kinds, out_dir):
+def chart(results, kinds, params, out_dir):
     """A PNG of slackrtm's advantage per figure (log scale, 1 = parity)."""
     peers = [k for k in kinds if k != "slackrtm"]
     data = os.path.join(out_dir, "chart.dat")
     with open(data, "w") as f:
-        f.write("figure " + " ".join(peers) + "\n")
         for key, label, unit, higher, fmt in METRICS:
-            if key.startswith("lat_max") or key == "idle_rss_mb":
+            if key in ("lat_max_us", "idle_rss_mb", "idle_open",
+                       "lat_sim_rate"):
                 continue
             values = [ratio(results["slackrtm"].get(key),
                             results.get(p, {}).get(key), higher) for p in peers]
             if all(v is None for v in values):
                 continue
             f.write('"{}" {}\n'.format(
-                label.replace("_", " "),
+                label_for(label, params),
                 " ".join(f"{v:.4f}" if v else "NaN" for v in values)))
     script = os.path.join(out_dir, "chart.gp")
     png = os.path.join(out_dir, "chart.png")
@@ -430,16 +439,17 @@ def chart(results, kinds, out_dir):
         f"'{data}' using {i + 2}:xtic(1) title 'vs {p}'"
         for i, p in enumerate(peers))
     with open(script, "w") as f:
-        f.write(f"""set terminal pngcairo size 1200,650 font 'DejaVu Sans,10'
+        f.write(f"""set terminal pngcairo size 1300,680 font 'DejaVu Sans,10'
 set output '{png}'
 set title 'slackrtm relative to its peers (same run; above 1 = slackrtm better)'
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1
 set logscale y
-set yrange [0.05:100]
+set yrange [0.0001:100]
+set bmargin 9
 set ylabel 'times better'
-set xtics rotate by -30 scale 0
+set xtics rotate by -35 scale 0 font ',9'
 set key top right
 set grid ytics
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb 'black'
@@ -542,7 +552,7 @@ def main():
                     f"byte sink.\n\n")
             f.write(markdown(head, rows) + "\n")
         if len(kinds) > 1 and "slackrtm" in results:
-            print(f"\nbench: chart in {chart(results, kinds, args.out)}")
+            print(f"\nbench: chart in {chart(results, kinds, params, args.out)}")
     if failures:
         print("\nbench: FAILED:\n  " + "\n  ".join(failures))
         return 1
