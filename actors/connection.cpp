@@ -132,11 +132,11 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
     }
     ++shared->events;
     auto& st = self->state;
-    bool dedupe = st.draining;
-    if (cfg.successor && !dedupe)
-      dedupe = !st.overlap_until || self->clock().now() < *st.overlap_until;
-    self->send(cfg.dispatcher,
-               rtm_event{shared_event{std::move(frame)}, dedupe});
+    bool overlap = st.draining;
+    if (cfg.successor && !overlap)
+      overlap = !st.overlap_until || self->clock().now() < *st.overlap_until;
+    self->send(cfg.dispatcher, rtm_event{shared_event{std::move(frame)},
+                                         overlap ? st.session_id : 0});
     if (exit_after)
       shutdown(std::move(*exit_after));
   };

@@ -57,15 +57,23 @@ std::uint64_t conversation_key(const nlohmann::json& event) {
   return 0;
 }
 
-bool recent_keys::insert(std::string key) {
-  if (keys_.count(key) != 0)
-    return false;
-  if (order_.size() >= capacity_ && !order_.empty()) {
-    keys_.erase(order_.front());
-    order_.pop_front();
+bool overlap_filter::admit(const std::string& key, std::uint64_t session) {
+  auto [i, added] = entries_.try_emplace(key);
+  if (added) {
+    order_.push_back(key);
+    if (order_.size() > capacity_) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
   }
-  order_.push_back(key);
-  keys_.insert(std::move(key));
+  auto& e = i->second;
+  auto seen = std::find_if(e.seen.begin(), e.seen.end(),
+                           [=](auto& x) { return x.first == session; });
+  if (seen == e.seen.end())
+    seen = e.seen.emplace(e.seen.end(), session, 0);
+  if (++seen->second <= e.delivered)
+    return false;
+  ++e.delivered;
   return true;
 }
 
@@ -76,16 +84,19 @@ std::string dedupe_key(const nlohmann::json& event) {
       return {};
     return field->get_ref<const std::string&>();
   };
+  auto type = text("type");
+  if (type == "hello" || type == "goodbye" || type == "pong")
+    return {};
   auto ts = text("ts");
   auto event_ts = text("event_ts");
   if (ts.empty() && event_ts.empty())
-    return {};
+    return event.dump();
   std::string channel;
   if (auto field = member(event, "channel"); field && !field->is_null())
     channel = field->is_string() ? field->get<std::string>() : field->dump();
   std::string key;
-  for (auto part : {text("type"), text("subtype"), std::string_view{channel},
-                    ts, event_ts}) {
+  for (auto part :
+       {type, text("subtype"), std::string_view{channel}, ts, event_ts}) {
     key.append(part);
     key.push_back('\x1f');
   }
@@ -94,7 +105,7 @@ std::string dedupe_key(const nlohmann::json& event) {
 
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                          dispatcher_config cfg) {
-  self->state.recent = recent_keys{cfg.dedupe_capacity};
+  self->state.overlap = overlap_filter{cfg.dedupe_capacity};
   auto duplicates = cfg.duplicates;
   for (auto& g : cfg.groups) {
     auto gid = static_cast<std::uint32_t>(self->state.groups.size());
@@ -110,9 +121,9 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   return {
       [=](rtm_event& msg) {
         auto& st = self->state;
-        if (msg.dedupe) {
+        if (msg.overlap != 0) {
           auto key = dedupe_key(msg.event.body());
-          if (!key.empty() && !st.recent.insert(std::move(key))) {
+          if (!key.empty() && !st.overlap.admit(key, msg.overlap)) {
             if (duplicates)
               ++*duplicates;
             return;

@@ -4,6 +4,7 @@
 // never runs user code and never blocks.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -11,7 +12,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -47,19 +47,31 @@ struct dispatcher_config {
   std::size_t dedupe_capacity = 4096;
 };
 
-/// Remembers the last `capacity` keys it was shown.
-class recent_keys {
+/// Merges the event streams of overlapping sockets, which carry copies of
+/// the same events: an event is new when the socket it came on has now seen
+/// it more often than it was delivered. So a copy is dropped, while an event
+/// that really happens twice (the same presence change again) is delivered
+/// twice. Remembers the last `capacity` distinct events.
+class overlap_filter {
 public:
-  explicit recent_keys(std::size_t capacity = 4096) : capacity_(capacity) {
+  explicit overlap_filter(std::size_t capacity = 4096)
+      : capacity_(std::max<std::size_t>(capacity, 1)) {
     // nop
   }
 
-  /// Adds `key`; false when it was already among the recent ones.
-  bool insert(std::string key);
+  /// Records `key` seen on socket `session`; true when it is to be
+  /// delivered, false for a copy of an event already delivered.
+  bool admit(const std::string& key, std::uint64_t session);
 
 private:
+  struct entry {
+    std::uint32_t delivered = 0;
+    /// Socket session -> copies seen on it.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> seen;
+  };
+
   std::size_t capacity_;
-  std::unordered_set<std::string> keys_;
+  std::unordered_map<std::string, entry> entries_;
   std::deque<std::string> order_;
 };
 
@@ -71,8 +83,8 @@ struct dispatcher_state {
   std::vector<std::uint32_t> wildcard;
   /// Events that matched no handler.
   std::uint64_t unhandled = 0;
-  /// Keys of recent events that were marked for deduplication.
-  recent_keys recent;
+  /// Recent events that came while sockets overlapped.
+  overlap_filter overlap;
   static inline const char* name = "slackrtm.dispatcher";
 };
 
@@ -81,8 +93,8 @@ struct dispatcher_state {
 std::uint64_t conversation_key(const nlohmann::json& event);
 
 /// What identifies an event across sockets: its type, subtype, channel, `ts`
-/// and `event_ts`; empty for events that carry neither timestamp (those are
-/// never treated as duplicates).
+/// and `event_ts` when it has a timestamp, else its whole content; empty for
+/// the events of one socket alone (`hello`, `goodbye`, `pong`).
 std::string dedupe_key(const nlohmann::json& event);
 
 /// Spawns with `system.spawn(dispatcher, cfg)`.

@@ -103,12 +103,13 @@ struct rtm_connect_result {
 // -- connection -> dispatcher -> workers
 // ---------------------------------------
 
-/// An event to route by its `type`. `dedupe` marks events that may also
-/// arrive on another socket (while an old socket drains after `goodbye`):
-/// the dispatcher delivers only the first copy.
+/// An event to route by its `type`. `overlap` is the socket's session id
+/// when the event may also arrive on another socket (while an old socket
+/// drains after `goodbye`), else 0: the dispatcher then delivers each event
+/// as often as the socket that carried it most often did.
 struct rtm_event {
   shared_event event;
-  bool dedupe = false;
+  std::uint64_t overlap = 0;
 };
 
 /// One handler call: `event` for handler group `group`, ordered by `key`
@@ -178,7 +179,7 @@ typename Inspector::result_type inspect(Inspector& f, rtm_connect_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rtm_event& x) {
-  return f(caf::meta::type_name("rtm_event"), x.event, x.dedupe);
+  return f(caf::meta::type_name("rtm_event"), x.event, x.overlap);
 }
 
 template <class Inspector>

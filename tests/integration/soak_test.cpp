@@ -208,7 +208,10 @@ CAF_TEST(events and sends survive random faults) {
                        << stats.connections << " connections");
   CAF_MESSAGE("soak: events injected " << injected << ", written to a socket "
                                        << delivered << ", handled " << received
-                                       << " (each exactly once)");
+                                       << " (each exactly once; "
+                                       << stats.duplicate_events
+                                       << " copies from overlapping sockets "
+                                          "dropped)");
   CAF_MESSAGE("soak: sends " << sends.size() << ", acknowledged " << acked
                              << ", failed " << failed);
   for (auto& [why, n] : reasons)

@@ -23,7 +23,7 @@ caf::behavior event_sink(caf::event_based_actor*,
   return {
       [=](rtm_event& ev) {
         events->push_back(ev.event.body());
-        marks->push_back(ev.dedupe);
+        marks->push_back(ev.overlap != 0);
       },
   };
 }
