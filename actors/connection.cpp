@@ -151,8 +151,13 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
                               res.retry_after));
           return;
         }
-        shared->set_identity(
-            nlohmann::json::parse(res.identity, nullptr, false));
+        auto identity = nlohmann::json::parse(res.identity, nullptr, false);
+        // The dispatcher hears the bot's id before any event of this socket.
+        if (identity.is_object() && identity.contains("self") &&
+            identity["self"].is_object())
+          self->send(cfg.dispatcher, identity_atom::value,
+                     identity["self"].value("id", std::string{}));
+        shared->set_identity(std::move(identity));
         log->info("opening socket to ", host_of(res.url));
         self->state.session = cfg.transport->open(
             res.url, caf::actor_cast<caf::actor>(self), self->state.session_id);

@@ -107,6 +107,8 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                          dispatcher_config cfg) {
   self->state.overlap = overlap_filter{cfg.dedupe_capacity};
   auto duplicates = cfg.duplicates;
+  auto skip_self = cfg.skip_self;
+  auto self_skipped = cfg.self_skipped;
   for (auto& g : cfg.groups) {
     auto gid = static_cast<std::uint32_t>(self->state.groups.size());
     group_routing routing;
@@ -117,6 +119,8 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
       self->state.wildcard.push_back(gid);
     else
       self->state.by_type[g.type].push_back(gid);
+    if (g.type.find("::") != std::string::npos)
+      self->state.subtype_routes = true;
   }
   return {
       [=](rtm_event& msg) {
@@ -129,17 +133,38 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
             return;
           }
         }
+        auto& body = msg.event.body();
+        if (skip_self && !st.self_id.empty()) {
+          auto user = body.find("user");
+          if (user != body.end() && user->is_string() &&
+              user->get_ref<const std::string&>() == st.self_id) {
+            if (self_skipped)
+              ++*self_skipped;
+            return;
+          }
+        }
         const std::vector<std::uint32_t>* typed = nullptr;
         if (auto i = st.by_type.find(msg.event.type()); i != st.by_type.end())
           typed = &i->second;
-        if (!typed && st.wildcard.empty()) {
+        const std::vector<std::uint32_t>* subtyped = nullptr;
+        if (st.subtype_routes) {
+          auto subtype = body.find("subtype");
+          if (subtype != body.end() && subtype->is_string()) {
+            auto name = std::string{msg.event.type()} +
+                        "::" + subtype->get_ref<const std::string&>();
+            if (auto i = st.by_type.find(name); i != st.by_type.end())
+              subtyped = &i->second;
+          }
+        }
+        if (!typed && !subtyped && st.wildcard.empty()) {
           ++st.unhandled;
           return;
         }
-        auto key = conversation_key(msg.event.body());
-        if (typed)
-          for (auto gid : *typed)
-            route(self, gid, msg.event, key);
+        auto key = conversation_key(body);
+        for (auto* gids : {typed, subtyped})
+          if (gids)
+            for (auto gid : *gids)
+              route(self, gid, msg.event, key);
         for (auto gid : st.wildcard)
           route(self, gid, msg.event, key);
       },
@@ -155,6 +180,9 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         if (auto i = group.bound.find(msg.key); i != group.bound.end())
           if (--i->second.second == 0)
             group.bound.erase(i);
+      },
+      [=](identity_atom, std::string& self_id) {
+        self->state.self_id = std::move(self_id);
       },
       [=](caf::get_atom) { return self->state.unhandled; },
       [=](load_atom) {

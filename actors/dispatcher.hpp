@@ -22,7 +22,8 @@ namespace slackrtm {
 
 /// The workers of one registered handler.
 struct handler_group {
-  /// The event type it wants (`"*"` for all).
+  /// The event type it wants: `"message"`, `"message::bot_message"` (type and
+  /// subtype), or `"*"` for all.
   std::string type;
   /// Its worker actors (at least one).
   std::vector<caf::actor> workers;
@@ -45,6 +46,10 @@ struct dispatcher_config {
   std::shared_ptr<std::atomic<std::uint64_t>> duplicates;
   /// How many recent marked events are remembered for deduplication.
   std::size_t dedupe_capacity = 4096;
+  /// Drop events whose `user` is the bot itself (told by `identity_atom`).
+  bool skip_self = false;
+  /// Counts events skipped as the bot's own (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
 };
 
 /// Merges the event streams of overlapping sockets, which carry copies of
@@ -85,6 +90,10 @@ struct dispatcher_state {
   std::uint64_t unhandled = 0;
   /// Recent events that came while sockets overlapped.
   overlap_filter overlap;
+  /// The bot's own user id (empty until a connection tells it).
+  std::string self_id;
+  /// True when some handler wants a `type::subtype`.
+  bool subtype_routes = false;
   static inline const char* name = "slackrtm.dispatcher";
 };
 

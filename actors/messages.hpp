@@ -263,5 +263,6 @@ using pace_atom = caf::atom_constant<caf::atom("pace")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using identity_atom = caf::atom_constant<caf::atom("identity")>;
 
 } // namespace slackrtm

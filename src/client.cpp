@@ -3,6 +3,8 @@
 #include "slackrtm/client.hpp"
 
 #include <condition_variable>
+#include <deque>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -89,6 +91,12 @@ const client_options& checked(const client_options& opts) {
     throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
   if (opts.min_backoff.count() < 0 || opts.max_backoff < opts.min_backoff)
     throw std::invalid_argument("slackrtm: invalid backoff bounds");
+  if (opts.connect_method != "rtm.connect" &&
+      opts.connect_method != "rtm.start")
+    throw std::invalid_argument("slackrtm: connect_method must be rtm.connect "
+                                "or rtm.start");
+  if (!opts.connect_params.is_object())
+    throw std::invalid_argument("slackrtm: connect_params must be an object");
   return opts;
 }
 
@@ -121,6 +129,48 @@ rtm_connect_result to_result(const nlohmann::json& answer,
   return result;
 }
 
+// What `client::read()` returns: events in arrival order, bounded.
+class read_buffer {
+public:
+  explicit read_buffer(std::size_t capacity) : capacity_(capacity) {
+    // nop
+  }
+
+  void push(const nlohmann::json& event) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (events_.size() >= capacity_) {
+        events_.pop_front();
+        ++overflow_;
+      }
+      events_.push_back(event);
+    }
+    cv_.notify_one();
+  }
+
+  std::vector<nlohmann::json> take(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    if (timeout.count() > 0)
+      cv_.wait_for(guard, timeout, [this] { return !events_.empty(); });
+    std::vector<nlohmann::json> result{std::make_move_iterator(events_.begin()),
+                                       std::make_move_iterator(events_.end())};
+    events_.clear();
+    return result;
+  }
+
+  std::uint64_t overflow() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return overflow_;
+  }
+
+private:
+  std::size_t capacity_;
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<nlohmann::json> events_;
+  std::uint64_t overflow_ = 0;
+};
+
 } // namespace
 
 struct client::impl {
@@ -133,6 +183,8 @@ struct client::impl {
   std::vector<std::pair<std::string, handler>> handlers;
   std::vector<lifecycle_handler> lifecycle_handlers;
   caf::actor lifecycle;
+  // Set when reading is on (from the first connect).
+  std::shared_ptr<read_buffer> pulled;
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor dispatcher;
@@ -179,9 +231,23 @@ struct client::impl {
       }
       groups.push_back(std::move(group));
     }
+    if (options.read_buffer > 0 || handlers.empty()) {
+      // One worker: `read()` sees the events in arrival order.
+      pulled = std::make_shared<read_buffer>(
+          options.read_buffer > 0 ? options.read_buffer : 10000);
+      auto callback = [buffer = pulled](const nlohmann::json& event) {
+        buffer->push(event);
+      };
+      auto worker = system->spawn<caf::detached>(
+          handler_worker, handler_worker_config{callback, shared->log, errors});
+      workers.push_back(worker);
+      groups.push_back(handler_group{"*", {worker}});
+    }
     dispatcher_config dcfg;
     dcfg.groups = std::move(groups);
     dcfg.duplicates = shared->duplicate_events;
+    dcfg.skip_self = options.skip_self_events;
+    dcfg.self_skipped = shared->self_events_skipped;
     dispatcher = system->spawn(slackrtm::dispatcher, std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
       auto callback = [fns = lifecycle_handlers](const nlohmann::json& note) {
@@ -212,7 +278,7 @@ struct client::impl {
     conn.shared = shared;
     conn.rtm_connect = [this](caf::actor connection) {
       web.async_api_call(
-          "rtm.connect", nlohmann::json::object(),
+          options.connect_method, options.connect_params,
           [connection](nlohmann::json answer, std::exception_ptr err) {
             caf::anon_send(connection, to_result(answer, err));
           });
@@ -312,6 +378,13 @@ client& client::on(std::string type, handler fn) {
   return *this;
 }
 
+client& client::on(const std::string& type, const std::string& subtype,
+                   handler fn) {
+  if (subtype.empty())
+    return on(type, std::move(fn));
+  return on(type + "::" + subtype, std::move(fn));
+}
+
 client& client::on_lifecycle(lifecycle_handler fn) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty lifecycle handler");
@@ -383,6 +456,24 @@ std::future<nlohmann::json> client::send_message(const std::string& channel,
   return send(std::move(frame));
 }
 
+std::vector<nlohmann::json> client::read() {
+  return read(std::chrono::milliseconds{0});
+}
+
+std::vector<nlohmann::json> client::read(std::chrono::milliseconds timeout) {
+  std::shared_ptr<read_buffer> buffer;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    buffer = impl_->pulled;
+    if (!buffer && impl_->system)
+      throw std::logic_error("slackrtm: read() needs read_buffer > 0 when "
+                             "handlers are registered");
+  }
+  if (!buffer) // not connected yet: nothing has arrived
+    return {};
+  return buffer->take(timeout);
+}
+
 slackrtm::web_client& client::web_client() noexcept {
   return impl_->web;
 }
@@ -411,6 +502,14 @@ client_stats client::stats() const {
   result.connections = s.connections;
   result.handler_errors = s.handler_errors;
   result.duplicate_events = *s.duplicate_events;
+  result.self_events_skipped = *s.self_events_skipped;
+  std::shared_ptr<read_buffer> buffer;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    buffer = impl_->pulled;
+  }
+  if (buffer)
+    result.read_overflow = buffer->overflow();
   return result;
 }
 

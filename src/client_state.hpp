@@ -62,6 +62,9 @@ struct client_state {
   /// Events dropped by the dispatcher as copies from a draining socket.
   std::shared_ptr<std::atomic<std::uint64_t>> duplicate_events =
       std::make_shared<std::atomic<std::uint64_t>>(0);
+  /// Events skipped by the dispatcher as the bot's own.
+  std::shared_ptr<std::atomic<std::uint64_t>> self_events_skipped =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
   /// Last `id` given to a client frame: unique across sockets, so that a
   /// reply arriving on the next socket still finds its send.
   std::atomic<std::uint64_t> last_frame_id{0};

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +69,10 @@ struct client_stats {
   /// Events that arrived on both the old and the new socket around a
   /// `goodbye` and were delivered once.
   std::uint64_t duplicate_events = 0;
+  /// Events the bot itself caused, not delivered (`skip_self_events`).
+  std::uint64_t self_events_skipped = 0;
+  /// Events dropped from a full `read()` buffer (the oldest go first).
+  std::uint64_t read_overflow = 0;
 };
 
 /// Slack's Real Time Messaging client. Handlers run on actors of their own:
@@ -97,6 +102,12 @@ public:
   /// `"*"` for every event). Several handlers may share a type; each gets
   /// every matching event. Register before `start()`/`connect()`.
   client& on(std::string type, handler fn);
+
+  /// Registers `fn` for events of `type` with `subtype` only, e.g.
+  /// `on("message", "bot_message", fn)`; the same as
+  /// `on("message::bot_message", fn)`. Handlers of the plain type get these
+  /// events too.
+  client& on(const std::string& type, const std::string& subtype, handler fn);
 
   /// Registers `fn` for connection lifecycle changes (connecting,
   /// connected, disconnected, reconnecting, error). Register before
@@ -137,6 +148,16 @@ public:
   std::future<nlohmann::json> send_message(const std::string& channel,
                                            const std::string& text,
                                            const std::string& thread_ts = {});
+
+  // -- pulling events ---------------------------------------------------------
+
+  /// The events that arrived since the last call, oldest first; empty when
+  /// none did. Does not block. Reading is on when `read_buffer` is set or
+  /// no handler is registered; otherwise this throws `std::logic_error`.
+  std::vector<nlohmann::json> read();
+
+  /// Like `read()`, but waits up to `timeout` for at least one event.
+  std::vector<nlohmann::json> read(std::chrono::milliseconds timeout);
 
   // -- observers --------------------------------------------------------------
 

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "slackrtm/log.hpp"
 
 namespace slackrtm {
@@ -74,6 +76,19 @@ struct client_options {
   /// Threads of CAF's scheduler for the socket and dispatch actors (0: CAF's
   /// default, one per core). Handler workers have threads of their own.
   std::size_t scheduler_threads = 0;
+  /// Skip events the bot itself caused (their `user` is the bot's own id,
+  /// from rtm.connect's `self`): handlers and `read()` do not see them.
+  bool skip_self_events = true;
+  /// Events `read()` holds at most; when full, the oldest are dropped and
+  /// counted in `stats().read_overflow`. 0: reading is off, unless no
+  /// handler is registered at connect time (then 10,000).
+  std::size_t read_buffer = 0;
+  /// Arguments of rtm.connect (or rtm.start), e.g.
+  /// `{"batch_presence_aware": true, "presence_sub": true}`.
+  nlohmann::json connect_params = nlohmann::json::object();
+  /// `"rtm.connect"` (default: light) or `"rtm.start"` (with the team's
+  /// users and conversations, as the seeds' `connect_method`).
+  std::string connect_method = "rtm.connect";
 };
 
 } // namespace slackrtm

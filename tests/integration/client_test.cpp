@@ -159,7 +159,9 @@ CAF_TEST(one conversation keeps its order while conversations run at once) {
 CAF_TEST(messages sent over the socket get slacks acknowledgement) {
   // Declared before the client: handlers may still run while it closes.
   std::atomic<int> echoed{0};
-  slackrtm::client rtm{options()};
+  auto opts = options();
+  opts.skip_self_events = false; // the bot's own message comes back
+  slackrtm::client rtm{opts};
   rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
     if (ev.value("text", "") == "sent over the socket")
       ++echoed;
@@ -393,6 +395,116 @@ CAF_TEST(web api calls reuse one kept alive connection) {
   CAF_REQUIRE_EQUAL(calls.size(), 3u);
   CAF_CHECK_EQUAL(calls[0]["http_connection"], calls[1]["http_connection"]);
   CAF_CHECK_EQUAL(calls[1]["http_connection"], calls[2]["http_connection"]);
+}
+
+CAF_TEST(read returns events in arrival order without the bots own) {
+  slackrtm::client rtm{options()}; // no handler: reading is on
+  CAF_CHECK(rtm.read().empty());
+  rtm.connect();
+  wait_connected(rtm);
+  // The bot's own message comes back as an event from U0BOT0001: skipped.
+  CAF_CHECK(rtm.send_message("C1", "own words").get().value("ok", false));
+  std::vector<std::string> said;
+  for (auto channel : {"C1", "C2", "C3", "C1"})
+    said.push_back(say(channel, "Hello"));
+  std::vector<nlohmann::json> got;
+  auto messages = [&] {
+    std::vector<std::string> ts;
+    for (auto& ev : got)
+      if (ev.value("type", "") == "message")
+        ts.push_back(ev.value("ts", ""));
+    return ts;
+  };
+  CAF_CHECK(wait_until(
+      [&] {
+        for (auto& ev : rtm.read(100ms))
+          got.push_back(std::move(ev));
+        return messages().size() >= said.size();
+      },
+      10s));
+  CAF_REQUIRE(!got.empty());
+  CAF_CHECK_EQUAL(got.front().value("type", ""), "hello");
+  CAF_CHECK_EQUAL(messages(), said);
+  CAF_CHECK_EQUAL(rtm.stats().self_events_skipped, 1u);
+  // Nothing more arrived: a read with a deadline returns empty after it.
+  auto before = clock_type::now();
+  CAF_CHECK(rtm.read(200ms).empty());
+  CAF_CHECK(clock_type::now() - before >= 200ms);
+  rtm.close();
+}
+
+CAF_TEST(read needs a buffer when handlers are registered) {
+  slackrtm::client rtm{options()};
+  rtm.on("message", [](slackrtm::context&, const nlohmann::json&) {});
+  rtm.connect();
+  bool refused = false;
+  try {
+    rtm.read();
+  } catch (const std::logic_error&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
+  rtm.close();
+}
+
+CAF_TEST(a full read buffer drops the oldest and counts them) {
+  auto opts = options();
+  opts.read_buffer = 2;
+  slackrtm::client rtm{opts};
+  rtm.connect();
+  wait_connected(rtm);
+  for (auto text : {"one", "two", "three"})
+    say("C1", text);
+  CAF_CHECK(wait_until([&] { return rtm.stats().read_overflow >= 2; }, 10s));
+  auto got = rtm.read();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK_EQUAL(got[0].value("text", ""), "two");
+  CAF_CHECK_EQUAL(got[1].value("text", ""), "three");
+  rtm.close();
+}
+
+CAF_TEST(subtype handlers and rtm start with connect parameters) {
+  auto opts = options();
+  opts.connect_method = "rtm.start";
+  opts.connect_params = {{"batch_presence_aware", true}};
+  std::atomic<int> all{0};
+  std::atomic<int> bots{0};
+  slackrtm::client rtm{opts};
+  rtm.on("message", [&](slackrtm::context&, const nlohmann::json&) { ++all; });
+  rtm.on("message", "bot_message",
+         [&](slackrtm::context&, const nlohmann::json& ev) {
+           if (ev.value("subtype", "") == "bot_message")
+             ++bots;
+         });
+  rtm.connect();
+  wait_connected(rtm);
+  control.api_call_json("inject", {{"type", "message"},
+                                   {"subtype", "bot_message"},
+                                   {"channel", "C1"},
+                                   {"bot_id", "B9"},
+                                   {"text", "beep"},
+                                   {"ts", "1.000001"}});
+  say("C1", "plain");
+  CAF_CHECK(wait_until([&] { return all.load() == 2; }, 10s));
+  CAF_CHECK_EQUAL(bots.load(), 1);
+  auto calls = control.api_get("calls")["calls"];
+  CAF_REQUIRE(!calls.empty());
+  auto first = calls.front();
+  CAF_CHECK_EQUAL(first.value("method", ""), "rtm.start");
+  CAF_CHECK_EQUAL(first["params"].value("batch_presence_aware", ""), "true");
+  rtm.close();
+}
+
+CAF_TEST(bad connect options are refused up front) {
+  auto opts = options();
+  opts.connect_method = "rtm.begin";
+  bool refused = false;
+  try {
+    slackrtm::client rtm{opts};
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -19,11 +19,15 @@ namespace {
 
 caf::behavior event_sink(caf::event_based_actor*,
                          std::shared_ptr<std::vector<nlohmann::json>> events,
-                         std::shared_ptr<std::vector<bool>> marks) {
+                         std::shared_ptr<std::vector<bool>> marks,
+                         std::shared_ptr<std::vector<std::string>> identities) {
   return {
       [=](rtm_event& ev) {
         events->push_back(ev.event.body());
         marks->push_back(ev.overlap != 0);
+      },
+      [=](identity_atom, std::string& self_id) {
+        identities->push_back(self_id);
       },
   };
 }
@@ -49,6 +53,8 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<int> goodbyes = std::make_shared<int>(0);
   std::shared_ptr<std::vector<bool>> marks =
       std::make_shared<std::vector<bool>>();
+  std::shared_ptr<std::vector<std::string>> identities =
+      std::make_shared<std::vector<std::string>>();
   connection_config cfg;
   std::shared_ptr<std::vector<nlohmann::json>> replies =
       std::make_shared<std::vector<nlohmann::json>>();
@@ -65,7 +71,7 @@ struct fixture : slackrtm::test::fixture {
           log_lines.emplace_back(line);
         },
         "xoxb-secret-token"));
-    cfg.dispatcher = sys.spawn(event_sink, events, marks);
+    cfg.dispatcher = sys.spawn(event_sink, events, marks, identities);
     cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies, goodbyes);
     cfg.transport = transport;
     cfg.rtm_connect = [this](caf::actor) { ++rtm_connect_calls; };
@@ -130,6 +136,9 @@ CAF_TEST(the socket URL is opened exactly as rtm.connect gave it) {
   auto identity = shared->identity();
   CAF_CHECK_EQUAL(identity["self"]["id"], "U0BOT");
   CAF_CHECK(shared->state == connection_state::connecting);
+  // The dispatcher learns the bot's id before any event of this socket.
+  CAF_CHECK_EQUAL(*identities, std::vector<std::string>{"U0BOT"});
+  CAF_CHECK(events->empty());
 }
 
 CAF_TEST(hello marks the connection up and is delivered like any event) {

@@ -39,6 +39,9 @@ struct fixture : slackrtm::test::fixture {
       std::make_shared<std::vector<seen_job>>();
   std::shared_ptr<std::atomic<std::uint64_t>> duplicates =
       std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::shared_ptr<std::atomic<std::uint64_t>> self_skipped =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  bool skip_self = false;
 
   caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
                              bool auto_done = true) {
@@ -49,8 +52,12 @@ struct fixture : slackrtm::test::fixture {
         g.workers.push_back(sys.spawn(probe_worker, seen, auto_done));
       groups.push_back(std::move(g));
     }
-    auto result =
-        sys.spawn(dispatcher, dispatcher_config{std::move(groups), duplicates});
+    dispatcher_config cfg;
+    cfg.groups = std::move(groups);
+    cfg.duplicates = duplicates;
+    cfg.skip_self = skip_self;
+    cfg.self_skipped = self_skipped;
+    auto result = sys.spawn(dispatcher, cfg);
     drain();
     return result;
   }
@@ -216,6 +223,52 @@ CAF_TEST(the overlap filter forgets the oldest events) {
   // "a" fell out of the window: its copy looks new again.
   CAF_CHECK(filter.admit("a", 2));
   CAF_CHECK(!filter.admit("c", 2));
+}
+
+CAF_TEST(subtype handlers get only their subtype and type handlers all) {
+  auto disp = make_dispatcher({{"message", 1}, {"message::bot_message", 1}});
+  auto bot = message("C1", "from a bot");
+  bot["subtype"] = "bot_message";
+  deliver(disp, message("C1", "plain"));
+  deliver(disp, bot);
+  auto join = message("C1", "joined");
+  join["subtype"] = "channel_join";
+  deliver(disp, join);
+  using entry = std::pair<std::uint32_t, std::string>;
+  std::vector<entry> got;
+  for (auto& job : *seen)
+    got.emplace_back(job.group, job.text);
+  CAF_CHECK_EQUAL(
+      got,
+      (std::vector<entry>{
+          {0, "plain"}, {0, "from a bot"}, {1, "from a bot"}, {0, "joined"}}));
+}
+
+CAF_TEST(the bots own events are skipped once its id is known) {
+  skip_self = true;
+  auto disp = make_dispatcher({{"*", 1}});
+  auto own = message("C1", "mine");
+  own["user"] = "U0BOT";
+  deliver(disp, own); // id not known yet: delivered
+  self->send(disp, identity_atom::value, std::string{"U0BOT"});
+  drain();
+  deliver(disp, own);
+  auto other = message("C1", "theirs");
+  other["user"] = "U1";
+  deliver(disp, other);
+  CAF_REQUIRE_EQUAL(seen->size(), 2u);
+  CAF_CHECK_EQUAL(seen->back().text, "theirs");
+  CAF_CHECK_EQUAL(self_skipped->load(), 1u);
+}
+
+CAF_TEST(with skipping off the bots own events are delivered) {
+  auto disp = make_dispatcher({{"*", 1}});
+  self->send(disp, identity_atom::value, std::string{"U0BOT"});
+  drain();
+  auto own = message("C1", "mine");
+  own["user"] = "U0BOT";
+  deliver(disp, own);
+  CAF_CHECK_EQUAL(seen->size(), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

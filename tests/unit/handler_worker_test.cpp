@@ -43,7 +43,9 @@ CAF_TEST(one conversation is handled in arrival order across workers) {
   // Through a real dispatcher with two real workers.
   std::vector<handler_group> groups{
       {"message", {make_worker(), make_worker()}}};
-  auto disp = sys.spawn(dispatcher, dispatcher_config{groups, nullptr});
+  dispatcher_config cfg;
+  cfg.groups = groups;
+  auto disp = sys.spawn(dispatcher, cfg);
   for (int i = 0; i < 5; ++i) {
     for (auto channel : {"C1", "C2"}) {
       nlohmann::json ev{{"type", "message"},
