@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
     // different conversations on different threads, and lines could come
     // out in another order than the events came in.
     options.workers_per_handler = 1;
+    // Every event, the bot's own messages included.
+    options.skip_self_events = false;
     slackrtm::client rtm{options};
     rtm.on("*", [&](slackrtm::context&, const nlohmann::json& event) {
       auto type = event.value("type", std::string{});
