@@ -109,6 +109,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   auto duplicates = cfg.duplicates;
   auto skip_self = cfg.skip_self;
   auto self_skipped = cfg.self_skipped;
+  auto team = cfg.team;
   for (auto& g : cfg.groups) {
     auto gid = static_cast<std::uint32_t>(self->state.groups.size());
     group_routing routing;
@@ -134,6 +135,9 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
           }
         }
         auto& body = msg.event.body();
+        // Handlers of this very event already see the team as it left it.
+        if (team)
+          team->apply(body);
         if (skip_self && !st.self_id.empty()) {
           auto user = body.find("user");
           if (user != body.end() && user->is_string() &&

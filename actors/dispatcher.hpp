@@ -17,6 +17,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "slackrtm/team_state.hpp"
 
 namespace slackrtm {
 
@@ -50,6 +51,8 @@ struct dispatcher_config {
   bool skip_self = false;
   /// Counts events skipped as the bot's own (may be null).
   std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
+  /// Kept current from team events before they are routed (may be null).
+  std::shared_ptr<team_state> team;
 };
 
 /// Merges the event streams of overlapping sockets, which carry copies of

@@ -185,6 +185,7 @@ struct client::impl {
   caf::actor lifecycle;
   // Set when reading is on (from the first connect).
   std::shared_ptr<read_buffer> pulled;
+  std::shared_ptr<team_state> team = std::make_shared<team_state>();
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor dispatcher;
@@ -248,6 +249,7 @@ struct client::impl {
     dcfg.duplicates = shared->duplicate_events;
     dcfg.skip_self = options.skip_self_events;
     dcfg.self_skipped = shared->self_events_skipped;
+    dcfg.team = team;
     dispatcher = system->spawn(slackrtm::dispatcher, std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
       auto callback = [fns = lifecycle_handlers](const nlohmann::json& note) {
@@ -279,7 +281,9 @@ struct client::impl {
     conn.rtm_connect = [this](caf::actor connection) {
       web.async_api_call(
           options.connect_method, options.connect_params,
-          [connection](nlohmann::json answer, std::exception_ptr err) {
+          [this, connection](nlohmann::json answer, std::exception_ptr err) {
+            if (!err)
+              on_connect_answer(answer);
             caf::anon_send(connection, to_result(answer, err));
           });
     };
@@ -301,6 +305,28 @@ struct client::impl {
     };
     supervising = true;
     supervisor = system->spawn(slackrtm::supervisor, std::move(cfg));
+  }
+
+  // Runs on a Web API thread with rtm.connect's (or rtm.start's) answer.
+  void on_connect_answer(const nlohmann::json& answer) {
+    team->load_connect_answer(answer);
+    if (!options.with_team_state || answer.contains("users"))
+      return;
+    // rtm.connect carries no lists: fetch them, page by page.
+    web.post([this, state = team] {
+      try {
+        auto users =
+            web.paginate("users.list", nlohmann::json::object(), "members");
+        auto convs = web.paginate(
+            "conversations.list",
+            {{"types", "public_channel,private_channel,mpim,im"}}, "channels");
+        shared->log->info("team state: ", users.size(), " users, ",
+                          convs.size(), " conversations");
+        state->load_lists(std::move(users), std::move(convs));
+      } catch (const std::exception& ex) {
+        shared->log->warning("could not load the team state: ", ex.what());
+      }
+    });
   }
 
   void stop_supervisor(std::unique_lock<std::mutex>& guard) {
@@ -454,6 +480,10 @@ std::future<nlohmann::json> client::send_message(const std::string& channel,
   if (!thread_ts.empty())
     frame["thread_ts"] = thread_ts;
   return send(std::move(frame));
+}
+
+const team_state& client::team() const noexcept {
+  return *impl_->team;
 }
 
 std::vector<nlohmann::json> client::read() {

@@ -156,6 +156,36 @@ nlohmann::json web_client::chat_postMessage(const std::string& channel,
   return chat_postMessage(params);
 }
 
+std::vector<nlohmann::json> web_client::paginate(std::string_view method,
+                                                 nlohmann::json params,
+                                                 std::string_view key,
+                                                 std::size_t limit,
+                                                 std::size_t max_pages) {
+  std::vector<nlohmann::json> items;
+  if (!params.is_object())
+    throw std::invalid_argument("paginate: params must be a JSON object");
+  if (limit > 0)
+    params["limit"] = limit;
+  for (std::size_t page = 0; max_pages == 0 || page < max_pages; ++page) {
+    auto answer = api_call(method, params);
+    if (auto list = answer.find(key); list != answer.end() && list->is_array())
+      for (auto& item : *list)
+        items.push_back(std::move(item));
+    std::string cursor;
+    if (auto meta = answer.find("response_metadata");
+        meta != answer.end() && meta->is_object())
+      cursor = meta->value("next_cursor", std::string{});
+    if (cursor.empty())
+      break;
+    params["cursor"] = cursor;
+  }
+  return items;
+}
+
+void web_client::post(std::function<void()> task) {
+  impl_->pool.post(std::move(task));
+}
+
 nlohmann::json web_client::auth_test() {
   return api_call("auth.test");
 }

@@ -14,6 +14,7 @@
 #include "slackrtm/context.hpp"
 #include "slackrtm/error.hpp"
 #include "slackrtm/options.hpp"
+#include "slackrtm/team_state.hpp"
 #include "slackrtm/web_client.hpp"
 
 namespace slackrtm {
@@ -175,6 +176,11 @@ public:
 
   /// Counters since construction.
   client_stats stats() const;
+
+  /// The team: the bot, the team, and (with `with_team_state` or
+  /// `connect_method = "rtm.start"`) its users and conversations, kept
+  /// current from events before handlers see them. Safe from any thread.
+  const team_state& team() const noexcept;
 
   /// The options this client was built with.
   const client_options& options() const noexcept;

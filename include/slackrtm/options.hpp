@@ -89,6 +89,10 @@ struct client_options {
   /// `"rtm.connect"` (default: light) or `"rtm.start"` (with the team's
   /// users and conversations, as the seeds' `connect_method`).
   std::string connect_method = "rtm.connect";
+  /// Keep `client::team()` filled: from rtm.start's answer, else from
+  /// users.list and conversations.list after each rtm.connect (as the 1.x
+  /// seed's `with_team_state`). Events keep it current either way.
+  bool with_team_state = false;
 };
 
 } // namespace slackrtm

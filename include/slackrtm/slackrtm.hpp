@@ -6,4 +6,5 @@
 #include "slackrtm/error.hpp"
 #include "slackrtm/log.hpp"
 #include "slackrtm/options.hpp"
+#include "slackrtm/team_state.hpp"
 #include "slackrtm/web_client.hpp"

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -62,6 +63,19 @@ public:
   nlohmann::json chat_postMessage(const std::string& channel,
                                   const std::string& text,
                                   const std::string& thread_ts = {});
+
+  /// Calls a paginated `method` (`users.list`, `conversations.list`, ...)
+  /// page after page, following `response_metadata.next_cursor`, and
+  /// returns the items of every page's `key` (`"members"`, `"channels"`)
+  /// in order. `limit` is the page size asked for; `max_pages` stops early
+  /// (0: all pages). Throws like `api_call`.
+  std::vector<nlohmann::json>
+  paginate(std::string_view method, nlohmann::json params, std::string_view key,
+           std::size_t limit = 200, std::size_t max_pages = 0);
+
+  /// Runs `task` on one of the client's internal threads (the ones that run
+  /// `async_api_call`), where it may call the blocking methods.
+  void post(std::function<void()> task);
 
   /// `auth.test`: who the token belongs to.
   nlohmann::json auth_test();

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "apps/common/subprocess.hpp"
 #include "slackrtm/slackrtm.hpp"
@@ -505,6 +506,76 @@ CAF_TEST(bad connect options are refused up front) {
     refused = true;
   }
   CAF_CHECK(refused);
+}
+
+CAF_TEST(team state from the lists is kept current by events) {
+  auto opts = options();
+  opts.with_team_state = true;
+  std::atomic<bool> seen_in_handler{false};
+  slackrtm::client rtm{opts};
+  rtm.on("channel_created", [&](slackrtm::context& ctx, const nlohmann::json&) {
+    // The handler already sees the cache with the new channel.
+    seen_in_handler =
+        ctx.client().team().conversation_by_name("fresh") != std::nullopt;
+  });
+  rtm.connect();
+  CAF_REQUIRE(wait_until([&] { return rtm.team().ready(); }, 10s));
+  auto& team = rtm.team();
+  CAF_CHECK_EQUAL(team.self().value("id", ""), "U0BOT0001");
+  auto general = team.conversation_by_name("#general");
+  CAF_REQUIRE(general.has_value());
+  CAF_CHECK_EQUAL(general->value("id", ""), "C0GENERAL");
+  CAF_CHECK(team.conversation("G0PRIVATE").has_value());
+  CAF_CHECK(team.im_with("U0USER001").has_value());
+  CAF_CHECK(team.user("U0USER001").has_value());
+  control.api_call_json("team",
+                        {{"action", "channel_created"}, {"name", "fresh"}});
+  CAF_CHECK(wait_until([&] { return seen_in_handler.load(); }, 10s));
+  control.api_call_json(
+      "team", {{"action", "team_join"}, {"user", {{"name", "newbie"}}}});
+  CAF_CHECK(
+      wait_until([&] { return team.user_by_name("newbie").has_value(); }, 10s));
+  rtm.close();
+}
+
+CAF_TEST(rtm start brings the team state with the socket url) {
+  auto opts = options();
+  opts.connect_method = "rtm.start";
+  slackrtm::client rtm{opts};
+  rtm.connect();
+  wait_connected(rtm);
+  CAF_CHECK(rtm.team().ready());
+  CAF_CHECK(rtm.team().conversation_by_name("random").has_value());
+  // Only rtm.start was called: no list calls.
+  auto calls = control.api_get("calls")["calls"];
+  CAF_CHECK_EQUAL(calls.size(), 1u);
+  rtm.close();
+}
+
+CAF_TEST(paginate follows cursors over every page) {
+  slackrtm::cli::sim_process big{slackrtm::cli::own_dir(), {"--channels=45"}};
+  slackrtm::web_client_options wopts;
+  wopts.token = "xoxb-sim-token";
+  wopts.base_url = big.api_url();
+  slackrtm::web_client web{wopts};
+  auto all = web.paginate("conversations.list", nlohmann::json::object(),
+                          "channels", 10);
+  std::set<std::string> ids;
+  for (auto& c : all)
+    ids.insert(c.value("id", ""));
+  CAF_CHECK_EQUAL(ids.size(), all.size()); // no page twice
+  CAF_CHECK_GREATER(all.size(), 45u);
+  slackrtm::web_client_options copts;
+  copts.base_url = big.control_url();
+  slackrtm::web_client ctl{copts};
+  auto lists = 0;
+  auto calls = ctl.api_get("calls");
+  for (auto& call : calls["calls"])
+    lists += call.value("method", "") == "conversations.list";
+  CAF_CHECK_EQUAL(lists, static_cast<int>((all.size() + 9) / 10));
+  auto first_two = web.paginate("conversations.list", nlohmann::json::object(),
+                                "channels", 10, 2);
+  CAF_CHECK_EQUAL(first_two.size(), 20u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
