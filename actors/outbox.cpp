@@ -39,7 +39,8 @@ std::optional<std::string> outbox::add(std::uint64_t request,
     return "outbox full (" + std::to_string(limits_.capacity) +
            " frames awaiting Slack's reply)";
   auto type = parsed.value("type", std::string{});
-  auto expects_reply = type == "message";
+  // Slack answers messages with a reply and pings with a pong.
+  auto expects_reply = type == "message" || type == "ping";
   entries_.emplace(request, entry{std::move(parsed), {}, expects_reply});
   return std::nullopt;
 }

@@ -70,7 +70,8 @@ public:
   const nlohmann::json* frame(std::uint64_t request) const;
 
   /// False for frames Slack does not answer (`typing`, `presence_sub`, ...:
-  /// only messages get a `reply_to`); those are settled once written.
+  /// only messages and pings get a `reply_to`); those are settled once
+  /// written.
   bool expects_reply(std::uint64_t request) const;
 
   /// Number of queued requests.

@@ -46,6 +46,9 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     if (text.empty())
       return;
     self->send(self->state.connection, socket_frame{std::move(text)});
+    if (auto* frame = sends.frame(request);
+        frame && frame->value("type", std::string{}) == "ping")
+      self->state.pings[request] = self->clock().now();
     // Slack answers only messages: anything else is done once written.
     if (!sends.expects_reply(request)) {
       sends.remove(request);
@@ -83,6 +86,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     for (auto request : self->state.sends.clear())
       shared->acks.fail(request, why);
     self->state.paced.clear();
+    self->state.pings.clear();
   };
   auto start_connection = [=] {
     announce("connecting");
@@ -208,9 +212,22 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         if (reply_to == reply.end() || !reply_to->is_number_unsigned())
           return;
         auto id = reply_to->get<std::uint64_t>();
-        if (auto request = self->state.sends.settle(id))
-          shared->acks.resolve(*request, reply);
-        else
+        if (auto request = self->state.sends.settle(id)) {
+          auto& pings = self->state.pings;
+          if (auto i = pings.find(*request); i != pings.end()) {
+            // A pong: tell the caller the round trip too.
+            auto pong = reply;
+            pong["latency_us"] =
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    self->clock().now() - i->second)
+                    .count();
+            pings.erase(i);
+            pong["ok"] = true; // a pong has no `ok`; it is the answer
+            shared->acks.resolve(*request, pong);
+          } else {
+            shared->acks.resolve(*request, reply);
+          }
+        } else
           log->debug("reply to unknown frame ", id);
       },
       [=](pace_atom, std::uint64_t request) {
@@ -244,6 +261,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         // The lifecycle handler finished with a note: nothing to do.
       },
       [=](expire_atom, std::uint64_t request) {
+        self->state.pings.erase(request);
         if (self->state.sends.remove(request))
           shared->acks.fail(
               request, "no reply from Slack within " +

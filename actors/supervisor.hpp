@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <caf/all.hpp>
@@ -76,6 +77,8 @@ struct supervisor_state {
   send_throttle throttle;
   /// Sends waiting for the throttle (their timer resends them).
   std::unordered_set<std::uint64_t> paced;
+  /// Application pings -> when they were last written (for their latency).
+  std::unordered_map<std::uint64_t, caf::actor_clock::time_point> pings;
   std::minstd_rand rng;
   static inline const char* name = "slackrtm.supervisor";
 };

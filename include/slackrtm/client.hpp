@@ -150,6 +150,26 @@ public:
                                            const std::string& text,
                                            const std::string& thread_ts = {});
 
+  /// Sends an RTM ping; `extra` fields (e.g. `{"time": ...}`) come back in
+  /// the pong. The future holds the pong with `latency_us`, the round trip
+  /// from the write to the pong.
+  std::future<nlohmann::json>
+  ping(nlohmann::json extra = nlohmann::json::object());
+
+  /// Tells the channel the bot is typing (at most one per 3 s per channel is
+  /// sent; extra ones resolve at once with `"throttled": true`).
+  std::future<nlohmann::json> typing(const std::string& channel);
+
+  /// Subscribes to presence changes of `user_ids` (replacing the previous
+  /// subscription, as Slack does); `presence_change` events follow.
+  std::future<nlohmann::json>
+  presence_sub(const std::vector<std::string>& user_ids);
+
+  /// Asks for the current presence of `user_ids`; Slack answers with
+  /// `presence_change` events.
+  std::future<nlohmann::json>
+  presence_query(const std::vector<std::string>& user_ids);
+
   // -- pulling events ---------------------------------------------------------
 
   /// The events that arrived since the last call, oldest first; empty when

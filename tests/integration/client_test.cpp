@@ -578,4 +578,55 @@ CAF_TEST(paginate follows cursors over every page) {
   CAF_CHECK_EQUAL(first_two.size(), 20u);
 }
 
+CAF_TEST(ping typing and presence over the socket) {
+  std::mutex mtx;
+  std::vector<nlohmann::json> presence;
+  slackrtm::client rtm{options()};
+  rtm.on("presence_change", [&](slackrtm::context&, const nlohmann::json& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    presence.push_back(ev);
+  });
+  rtm.connect();
+  wait_connected(rtm);
+  auto pong = rtm.ping({{"time", 1234}, {"note", "extra"}}).get();
+  CAF_CHECK_EQUAL(pong.value("type", ""), "pong");
+  CAF_CHECK_EQUAL(pong.value("note", ""), "extra");
+  CAF_CHECK_EQUAL(pong.value("time", 0), 1234);
+  CAF_CHECK_GREATER_OR_EQUAL(pong.value("latency_us", -1), 0);
+  CAF_CHECK(rtm.typing("C0GENERAL").get().value("ok", false));
+  // A second indicator within 3 s is skipped.
+  CAF_CHECK(rtm.typing("C0GENERAL").get().value("throttled", false));
+  rtm.presence_query({"U0USER001"}).get();
+  auto presence_of = [&](const std::string& user, const std::string& value) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return std::count_if(presence.begin(), presence.end(), [&](auto& ev) {
+      return ev.value("user", "") == user && ev.value("presence", "") == value;
+    });
+  };
+  CAF_CHECK(wait_until(
+      [&] {
+        return presence_of("U0USER001", "active") +
+                   presence_of("U0USER001", "away") >=
+               1;
+      },
+      10s));
+  rtm.presence_sub({"U0USER001"}).get();
+  control.api_call_json("presence",
+                        {{"user", "U0USER001"}, {"presence", "away"}});
+  control.api_call_json("presence",
+                        {{"user", "U0USER001"}, {"presence", "active"}});
+  CAF_CHECK(wait_until(
+      [&] {
+        return presence_of("U0USER001", "active") >= 1 &&
+               presence_of("U0USER001", "away") >= 1;
+      },
+      10s));
+  auto sent = control.api_get("sent");
+  int typing = 0;
+  for (auto& f : sent["frames"])
+    typing += f.contains("frame") && f["frame"].value("type", "") == "typing";
+  CAF_CHECK_EQUAL(typing, 1);
+  rtm.close();
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -235,6 +235,17 @@ CAF_TEST(any frame after a ping keeps the socket alive) {
   drain();
   frame(R"({"type":"user_typing","channel":"C1","user":"U1"})");
   CAF_CHECK(!exit_why);
+  // Those pongs answered the connection's own pings: none for the
+  // supervisor.
+  CAF_CHECK(replies->empty());
+}
+
+CAF_TEST(a pong to the applications ping goes to the supervisor too) {
+  connect();
+  frame(R"({"type":"pong","reply_to":987,"time":5})");
+  CAF_REQUIRE_EQUAL(replies->size(), 1u);
+  CAF_CHECK_EQUAL(replies->front()["time"], 5);
+  CAF_CHECK_EQUAL(events->back()["type"], "pong");
 }
 
 CAF_TEST(frames go out only while connected and replies go to the supervisor) {

@@ -345,6 +345,20 @@ CAF_TEST(frames slack does not answer are done once written) {
   CAF_CHECK_EQUAL(frames->size(), 1u);
 }
 
+CAF_TEST(a ping settles with its pong and the round trip) {
+  hello();
+  auto result = submit(R"({"type":"ping","time":42})");
+  CAF_REQUIRE_EQUAL(frames->size(), 1u);
+  auto id = (*frames)[0].second["id"].get<std::uint64_t>();
+  advance_time(7ms);
+  CAF_CHECK(result.wait_for(0s) == std::future_status::timeout);
+  reply(id, R"("type":"pong","time":42)");
+  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  auto pong = result.get();
+  CAF_CHECK_EQUAL(pong["time"], 42);
+  CAF_CHECK_EQUAL(pong["latency_us"], 7000);
+}
+
 CAF_TEST(messages to one channel are paced after a small burst) {
   hello();
   std::vector<std::future<nlohmann::json>> results;
