@@ -72,6 +72,9 @@ web_client_options web_options(const client_options& opts) {
   result.timeout = opts.timeout;
   result.max_rate_limit_retries = opts.max_rate_limit_retries;
   result.tls = opts.tls;
+  result.proxy = opts.proxy;
+  result.no_proxy = opts.no_proxy;
+  result.headers = opts.headers;
   return result;
 }
 

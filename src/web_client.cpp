@@ -48,7 +48,9 @@ struct web_client::impl {
   task_pool pool{2};
 
   explicit impl(web_client_options opts)
-      : options(std::move(opts)), http(options.tls, options.timeout) {
+      : options(std::move(opts)),
+        http(options.tls, options.timeout,
+             make_proxy_settings(options.proxy, options.no_proxy)) {
     if (options.base_url.empty() || !parse_url(options.base_url))
       throw std::invalid_argument("invalid Web API base URL: " +
                                   options.base_url);
@@ -68,6 +70,7 @@ struct web_client::impl {
       req.content_type = std::move(content_type);
       req.body = std::move(body);
     }
+    req.headers = options.headers;
     if (!options.token.empty())
       req.headers.emplace_back("Authorization", "Bearer " + options.token);
     std::string name{method};

@@ -14,10 +14,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/version.hpp>
 
 #include "slackrtm/error.hpp"
 #include "src/url.hpp"
+#include "transport/proxy_tunnel.hpp"
 #include "transport/tls.hpp"
 
 namespace slackrtm {
@@ -63,11 +63,12 @@ std::string describe(const url_parts& url) {
 struct http_client::impl {
   ssl::context tls_ctx;
   std::chrono::milliseconds timeout;
+  proxy_settings proxies;
   std::mutex mtx;
   std::multimap<std::string, std::unique_ptr<connection>> idle;
 
-  impl(const tls_options& tls, std::chrono::milliseconds t)
-      : tls_ctx(make_tls_context(tls)), timeout(t) {
+  impl(const tls_options& tls, std::chrono::milliseconds t, proxy_settings p)
+      : tls_ctx(make_tls_context(tls)), timeout(t), proxies(std::move(p)) {
     // nop
   }
 
@@ -89,18 +90,22 @@ struct http_client::impl {
 
   std::unique_ptr<connection> open(const url_parts& url) {
     auto conn = std::make_unique<connection>();
+    // Through a proxy, the socket goes to the proxy and everything after the
+    // CONNECT (TLS with the target's name and certificate) is unchanged.
+    auto proxy = proxies.select(url);
+    auto peer = proxy ? "proxy " + proxy->display() : describe(url);
     tcp::resolver resolver{conn->ioc};
     tcp::resolver::results_type endpoints;
     auto ec = conn->run([&](auto done) {
-      resolver.async_resolve(url.host, url.port,
+      resolver.async_resolve(proxy ? proxy->host : url.host,
+                             proxy ? proxy->port : url.port,
                              [&, done](beast::error_code e, auto results) {
                                endpoints = results;
                                done(e);
                              });
     });
     if (ec)
-      throw transport_error("cannot resolve " + describe(url) + ": " +
-                            ec.message());
+      throw transport_error("cannot resolve " + peer + ": " + ec.message());
     if (url.secure())
       conn->tls.emplace(conn->ioc, tls_ctx);
     else
@@ -109,8 +114,25 @@ struct http_client::impl {
     ec = conn->run(
         [&](auto done) { conn->lowest().async_connect(endpoints, done); });
     if (ec)
-      throw transport_error("cannot connect to " + describe(url) + ": " +
-                            ec.message());
+      throw transport_error("cannot connect to " + peer + ": " + ec.message());
+    if (proxy) {
+      std::string refusal;
+      conn->lowest().expires_after(timeout);
+      ec = conn->run([&](auto done) {
+        async_proxy_connect(
+            conn->lowest(), *proxy, url.host, url.port,
+            [&refusal, done](beast::error_code e, std::string why) mutable {
+              refusal = std::move(why);
+              done(e);
+            });
+      });
+      if (ec)
+        throw transport_error("CONNECT to " + describe(url) + " through " +
+                              peer + " failed: " + ec.message());
+      if (!refusal.empty())
+        throw transport_error(refusal + " (" + peer + ", target " +
+                              describe(url) + ")");
+    }
     if (conn->tls) {
       auto* handle = conn->tls->native_handle();
       if (!SSL_set_tlsext_host_name(handle, url.host.c_str()))
@@ -157,8 +179,9 @@ struct http_client::impl {
   }
 };
 
-http_client::http_client(tls_options tls, std::chrono::milliseconds timeout)
-    : impl_(std::make_unique<impl>(tls, timeout)) {
+http_client::http_client(tls_options tls, std::chrono::milliseconds timeout,
+                         proxy_settings proxy)
+    : impl_(std::make_unique<impl>(tls, timeout, std::move(proxy))) {
   // nop
 }
 
@@ -173,7 +196,7 @@ http_response http_client::perform(const http_request& request) {
   req.target(url->target);
   req.version(11);
   req.set(http::field::host, url->host_header());
-  req.set(http::field::user_agent, "slackrtm/0.1 " BOOST_BEAST_VERSION_STRING);
+  req.set(http::field::user_agent, default_user_agent);
   req.keep_alive(true);
   for (auto& [name, value] : request.headers)
     req.set(name, value);

@@ -9,13 +9,18 @@
 #include <vector>
 
 #include "slackrtm/options.hpp"
+#include "transport/proxy.hpp"
 
 namespace slackrtm {
+
+/// The `User-Agent` of every request unless the request sets its own.
+constexpr const char* default_user_agent = "slackrtm/0.1.0";
 
 /// One request.
 struct http_request {
   std::string method = "POST";
   std::string url;
+  /// Set after the defaults, so that they replace them (`User-Agent`).
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type;
   std::string body;
@@ -30,10 +35,14 @@ struct http_response {
 };
 
 /// Thread-safe; keeps idle connections per host for reuse. Every exchange
-/// runs under a deadline. Throws `transport_error` on network or TLS failure.
+/// runs under a deadline. Throws `transport_error` on network or TLS failure
+/// and when a proxy refuses the tunnel.
 class http_client {
 public:
-  http_client(tls_options tls, std::chrono::milliseconds timeout);
+  /// Connections go through the proxy `proxy` selects for their target (a
+  /// CONNECT tunnel, TLS to the target inside it).
+  http_client(tls_options tls, std::chrono::milliseconds timeout,
+              proxy_settings proxy = {});
   ~http_client();
 
   /// Performs `req` and returns the response (any status).

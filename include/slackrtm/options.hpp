@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +37,21 @@ struct web_client_options {
   std::chrono::seconds max_retry_after{60};
   /// Certificate checks.
   tls_options tls;
+  /// HTTP proxy for every call, tunnelled with CONNECT:
+  /// `http://[user:password@]host[:port]` (credentials sent as Basic
+  /// `Proxy-Authorization`, never logged); `"direct"`: no proxy, whatever
+  /// the environment says; empty: from `https_proxy`/`HTTPS_PROXY` (https
+  /// targets), `http_proxy`/`HTTP_PROXY` (http targets), else
+  /// `all_proxy`/`ALL_PROXY`.
+  std::string proxy;
+  /// Hosts reached without the proxy (curl's `NO_PROXY` syntax: comma list
+  /// of host suffixes, IP addresses, optional `:port`, `*` for all); empty:
+  /// from `no_proxy`/`NO_PROXY`.
+  std::string no_proxy;
+  /// Extra headers of every call (name, value), after the defaults: a
+  /// `User-Agent` here replaces `slackrtm/<version>`. `Authorization` is
+  /// always the token's.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// Everything the RTM client needs; only `token` is required.
@@ -69,6 +86,14 @@ struct client_options {
   std::size_t outbox_capacity = 1000;
   /// Certificate checks.
   tls_options tls;
+  /// HTTP proxy for the Web API and the socket (see
+  /// `web_client_options::proxy`: a URL, `"direct"`, or empty for the
+  /// environment).
+  std::string proxy;
+  /// Hosts reached without the proxy; empty: from `NO_PROXY`.
+  std::string no_proxy;
+  /// Extra headers of every Web API call (not of the socket's handshake).
+  std::vector<std::pair<std::string, std::string>> headers;
   /// Lines below this level are not logged.
   log_level level = log_level::info;
   /// Where log lines go (stderr when empty). Lines are redacted first.
