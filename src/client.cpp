@@ -215,8 +215,9 @@ struct client::impl {
     if (options.scheduler_threads > 0)
       config->set("scheduler.max-threads", options.scheduler_threads);
     system = std::make_unique<caf::actor_system>(*config);
-    transport =
-        make_beast_ws_transport(options.tls, options.timeout, shared->log);
+    transport = make_beast_ws_transport(
+        options.tls, options.timeout, shared->log,
+        make_proxy_settings(options.proxy, options.no_proxy));
     std::vector<handler_group> groups;
     auto errors = std::shared_ptr<std::atomic<std::uint64_t>>(
         shared, &shared->handler_errors);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +21,8 @@
 #include "actors/messages.hpp"
 #include "src/logger.hpp"
 #include "src/url.hpp"
+#include "transport/http_client.hpp"
+#include "transport/proxy_tunnel.hpp"
 #include "transport/tls.hpp"
 
 namespace slackrtm {
@@ -43,20 +46,25 @@ public:
   static constexpr bool secure = !std::is_same_v<Stream, beast::tcp_stream>;
 
   template <class... Ts>
-  beast_session(net::io_context& ioc, url_parts url, caf::actor listener,
+  beast_session(net::io_context& ioc, url_parts url,
+                std::optional<proxy_server> proxy, caf::actor listener,
                 std::uint64_t id, std::chrono::milliseconds timeout,
                 Ts&&... stream_args)
       : resolver_(net::make_strand(ioc)),
         ws_(resolver_.get_executor(), std::forward<Ts>(stream_args)...),
-        url_(std::move(url)), listener_(std::move(listener)), id_(id),
-        timeout_(timeout) {
+        url_(std::move(url)), proxy_(std::move(proxy)),
+        listener_(std::move(listener)), id_(id), timeout_(timeout) {
     // nop
   }
 
   void start() {
     net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] {
+      // Through a proxy, the socket goes to the proxy; the tunnel then
+      // carries TLS and the handshake exactly as a direct socket would.
+      auto& host = self->proxy_ ? self->proxy_->host : self->url_.host;
+      auto& port = self->proxy_ ? self->proxy_->port : self->url_.port;
       self->resolver_.async_resolve(
-          self->url_.host, self->url_.port,
+          host, port,
           [self](beast::error_code ec, tcp::resolver::results_type results) {
             self->on_resolve(ec, results);
           });
@@ -97,9 +105,14 @@ public:
   }
 
 private:
+  // What the socket connects to, for errors (a proxy without credentials).
+  std::string peer() const {
+    return proxy_ ? "proxy " + proxy_->display() : url_.host_header();
+  }
+
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
     if (ec)
-      return fail("cannot resolve " + url_.host, ec);
+      return fail("cannot resolve " + (proxy_ ? peer() : url_.host), ec);
     beast::get_lowest_layer(ws_).expires_after(timeout_);
     beast::get_lowest_layer(ws_).async_connect(
         results,
@@ -110,7 +123,28 @@ private:
 
   void on_connect(beast::error_code ec) {
     if (ec)
-      return fail("cannot connect to " + url_.host_header(), ec);
+      return fail("cannot connect to " + peer(), ec);
+    if (!proxy_)
+      return on_tunnel();
+    beast::get_lowest_layer(ws_).expires_after(timeout_);
+    async_proxy_connect(
+        beast::get_lowest_layer(ws_), *proxy_, url_.host, url_.port,
+        [self = this->shared_from_this()](beast::error_code ec,
+                                          std::string refusal) {
+          if (ec)
+            return self->fail("CONNECT to " + self->url_.host_header() +
+                                  " through " + self->peer() + " failed",
+                              ec);
+          if (!refusal.empty())
+            return self->fail(refusal + " (" + self->peer() + ", target " +
+                                  self->url_.host_header() + ")",
+                              {});
+          self->on_tunnel();
+        });
+  }
+
+  // The byte stream to the target is up (directly or through the proxy).
+  void on_tunnel() {
     if constexpr (secure) {
       auto& tls = ws_.next_layer();
       if (!SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()))
@@ -139,7 +173,7 @@ private:
     ws_.read_message_max(max_frame_size);
     ws_.set_option(
         websocket::stream_base::decorator([](websocket::request_type& req) {
-          req.set(beast::http::field::user_agent, "slackrtm/0.1");
+          req.set(beast::http::field::user_agent, default_user_agent);
         }));
     ws_.async_handshake(
         url_.host_header(), url_.target,
@@ -228,6 +262,7 @@ private:
   tcp::resolver resolver_;
   websocket::stream<Stream> ws_;
   url_parts url_;
+  std::optional<proxy_server> proxy_;
   caf::actor listener_;
   std::uint64_t id_;
   std::chrono::milliseconds timeout_;
@@ -242,9 +277,9 @@ private:
 class beast_ws_transport : public ws_transport {
 public:
   beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
-                     std::shared_ptr<const logger> log)
+                     std::shared_ptr<const logger> log, proxy_settings proxy)
       : tls_ctx_(make_tls_context(tls)), work_(net::make_work_guard(ioc_)),
-        timeout_(timeout), log_(std::move(log)) {
+        timeout_(timeout), log_(std::move(log)), proxies_(std::move(proxy)) {
     thread_ = std::thread{[this] {
       ioc_.run();
       std::lock_guard<std::mutex> guard{mtx_};
@@ -273,16 +308,21 @@ public:
       caf::anon_send(listener, ws_closed{id, "not a WebSocket URL"});
       return nullptr;
     }
+    auto proxy = proxies_.select(*parts);
+    if (proxy && log_)
+      log_->debug("socket ", id, " to ", parts->host_header(), " through ",
+                  proxy->display());
     if (parts->secure()) {
       auto s =
           std::make_shared<beast_session<beast::ssl_stream<beast::tcp_stream>>>(
-              ioc_, std::move(*parts), std::move(listener), id, timeout_,
-              tls_ctx_);
+              ioc_, std::move(*parts), std::move(proxy), std::move(listener),
+              id, timeout_, tls_ctx_);
       s->start();
       return s;
     }
     auto s = std::make_shared<beast_session<beast::tcp_stream>>(
-        ioc_, std::move(*parts), std::move(listener), id, timeout_);
+        ioc_, std::move(*parts), std::move(proxy), std::move(listener), id,
+        timeout_);
     s->start();
     return s;
   }
@@ -295,6 +335,7 @@ private:
   net::executor_work_guard<net::io_context::executor_type> work_;
   std::chrono::milliseconds timeout_;
   std::shared_ptr<const logger> log_;
+  proxy_settings proxies_;
   std::mutex mtx_;
   std::condition_variable stopped_cv_;
   bool stopped_ = false;
@@ -305,9 +346,10 @@ private:
 
 std::shared_ptr<ws_transport>
 make_beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
-                        std::shared_ptr<const logger> log) {
+                        std::shared_ptr<const logger> log,
+                        proxy_settings proxy) {
   return std::make_shared<beast_ws_transport>(std::move(tls), timeout,
-                                              std::move(log));
+                                              std::move(log), std::move(proxy));
 }
 
 } // namespace slackrtm

@@ -10,6 +10,7 @@
 #include <caf/actor.hpp>
 
 #include "slackrtm/options.hpp"
+#include "transport/proxy.hpp"
 
 namespace slackrtm {
 
@@ -41,9 +42,12 @@ public:
 };
 
 /// The real transport: Boost.Beast on an io_context thread of its own, TLS
-/// through OpenSSL with certificate and host name verification.
+/// through OpenSSL with certificate and host name verification. A socket
+/// whose URL `proxy` selects a proxy for goes through a CONNECT tunnel (TLS
+/// still with the target's name and certificate).
 std::shared_ptr<ws_transport>
 make_beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
-                        std::shared_ptr<const logger> log);
+                        std::shared_ptr<const logger> log,
+                        proxy_settings proxy = {});
 
 } // namespace slackrtm
