@@ -30,6 +30,9 @@ const char* common_usage() {
          "  --ping-interval=SECS  seconds between pings (default 5)\n"
          "  --log-level=LEVEL     debug, info, warning, error or off\n"
          "  --ca-file=PEM         extra trusted CA certificates\n"
+         "  --proxy=URL           HTTP proxy (http://[user:pass@]host:port) for\n"
+         "                        the Web API and the socket; 'direct' for none\n"
+         "                        (default: $https_proxy/$http_proxy, $no_proxy)\n"
          "  --help                this text\n"
          "The token comes from SLACK_BOT_TOKEN, else SLACK_API_TOKEN.\n";
 }
@@ -67,6 +70,8 @@ std::optional<parsed> parse(int argc, char** argv, const char* program) {
       }
     } else if (take(arg, "ca-file", value)) {
       opts.tls.ca_file = value;
+    } else if (take(arg, "proxy", value)) {
+      opts.proxy = value;
     } else {
       result.rest.push_back(arg);
     }

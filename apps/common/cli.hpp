@@ -1,6 +1,6 @@
 // Conventions shared by the command-line programs: token from the
 // environment, --api-url / SLACK_API_URL, --ping-interval, --log-level,
-// --ca-file, and a SIGINT/SIGTERM watcher that closes the client.
+// --ca-file, --proxy, and a SIGINT/SIGTERM watcher that closes the client.
 #pragma once
 
 #include <functional>
