@@ -100,6 +100,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
           shared->last_pong_us = rtt;
           log->debug("pong after ", rtt, " us");
           self->state.pings.erase(i);
+          // The keep-alive's own business: not an event for handlers.
+          return;
         } else if (cfg.supervisor) {
           // The application's own ping: its send settles with this pong.
           self->send(cfg.supervisor, rtm_reply{shared_event{frame}});

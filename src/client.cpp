@@ -183,7 +183,12 @@ struct client::impl {
   slackrtm::web_client web;
   // Declared before the actor system: sessions held by actors must go first.
   std::shared_ptr<ws_transport> transport;
-  std::vector<std::pair<std::string, handler>> handlers;
+  struct registration {
+    std::string type;
+    handler fn;
+    std::size_t workers; // 0: options.workers_per_handler
+  };
+  std::vector<registration> handlers;
   std::vector<lifecycle_handler> lifecycle_handlers;
   caf::actor lifecycle;
   // Set when reading is on (from the first connect).
@@ -221,13 +226,14 @@ struct client::impl {
     std::vector<handler_group> groups;
     auto errors = std::shared_ptr<std::atomic<std::uint64_t>>(
         shared, &shared->handler_errors);
-    for (auto& [type, fn] : handlers) {
+    for (auto& [type, fn, count] : handlers) {
       handler_group group{type, {}};
       auto callback = [this, fn = fn](const nlohmann::json& event) {
         context ctx{owner, web};
         fn(ctx, event);
       };
-      for (std::size_t i = 0; i < options.workers_per_handler; ++i) {
+      auto n = count > 0 ? count : options.workers_per_handler;
+      for (std::size_t i = 0; i < n; ++i) {
         auto worker = system->spawn<caf::detached>(
             handler_worker,
             handler_worker_config{callback, shared->log, errors});
@@ -397,6 +403,10 @@ client::~client() {
 }
 
 client& client::on(std::string type, handler fn) {
+  return on(std::move(type), std::move(fn), 0);
+}
+
+client& client::on(std::string type, handler fn, std::size_t workers) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty handler for " + type);
   if (type.empty())
@@ -404,7 +414,7 @@ client& client::on(std::string type, handler fn) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   if (impl_->system)
     throw std::logic_error("slackrtm: register handlers before connecting");
-  impl_->handlers.emplace_back(std::move(type), std::move(fn));
+  impl_->handlers.push_back({std::move(type), std::move(fn), workers});
   return *this;
 }
 

@@ -12,8 +12,7 @@ namespace {
 const char* usage =
     "usage: slackrtm-tail [options] [--include=TYPES] [--exclude=TYPES]\n"
     "Prints every RTM event as one JSON line, in arrival order.\n"
-    "  --include=TYPES       only these event types (comma-separated);\n"
-    "                        pongs (answers to the client's pings) only so\n"
+    "  --include=TYPES       only these event types (comma-separated)\n"
     "  --exclude=TYPES       not these event types (comma-separated)\n";
 
 std::set<std::string> split_types(const std::string& list) {
@@ -61,18 +60,14 @@ int main(int argc, char** argv) {
   }
   try {
     auto options = args->options;
-    // One worker for the one handler: the "*" handler would otherwise run
-    // different conversations on different threads, and lines could come
-    // out in another order than the events came in.
-    options.workers_per_handler = 1;
     // Every event, the bot's own messages included.
     options.skip_self_events = false;
     slackrtm::client rtm{options};
-    rtm.on("*", [&](slackrtm::context&, const nlohmann::json& event) {
+    // One worker: lines come out in the order the events came in, across
+    // conversations too.
+    auto print = [&](slackrtm::context&, const nlohmann::json& event) {
       auto type = event.value("type", std::string{});
-      // Pongs answer the client's own pings: no news from the workspace,
-      // so shown only when asked for by name.
-      bool wanted = include.empty() ? type != "pong" : include.count(type) != 0;
+      bool wanted = include.empty() || include.count(type) != 0;
       if (!wanted || exclude.count(type) != 0)
         return;
       std::cout << event.dump(-1, ' ', false,
@@ -82,7 +77,8 @@ int main(int argc, char** argv) {
         // The reader went away (a closed pipe): nothing left to do.
         rtm.close();
       }
-    });
+    };
+    rtm.on("*", print, 1);
     slackrtm::cli::watch_signals([&rtm] { rtm.close(); });
     rtm.start();
     return 0;

@@ -104,6 +104,11 @@ public:
   /// every matching event. Register before `start()`/`connect()`.
   client& on(std::string type, handler fn);
 
+  /// Like `on(type, fn)` with `workers` workers for this handler instead of
+  /// `workers_per_handler` (0: that default). One worker handles every
+  /// event in arrival order, across conversations too.
+  client& on(std::string type, handler fn, std::size_t workers);
+
   /// Registers `fn` for events of `type` with `subtype` only, e.g.
   /// `on("message", "bot_message", fn)`; the same as
   /// `on("message::bot_message", fn)`. Handlers of the plain type get these
