@@ -3,6 +3,7 @@
 #include "slackrtm/web_client.hpp"
 
 #include <cstdlib>
+#include <algorithm>
 #include <thread>
 
 #include "slackrtm/error.hpp"
@@ -74,8 +75,28 @@ struct web_client::impl {
     if (!options.token.empty())
       req.headers.emplace_back("Authorization", "Bearer " + options.token);
     std::string name{method};
+    int network_retries = 0;
+    int server_retries = 0;
+    // Waits before retry number `n` (1-based) after a failure.
+    auto pause = [this](int n) {
+      auto delay = options.retry_backoff * (1 << std::min(n - 1, 10));
+      std::this_thread::sleep_for(delay);
+    };
     for (int attempt = 0;; ++attempt) {
-      auto res = http.perform(req);
+      http_response res;
+      try {
+        res = http.perform(req);
+      } catch (const transport_error&) {
+        if (network_retries >= options.max_connection_error_retries)
+          throw;
+        pause(++network_retries);
+        continue;
+      }
+      if (res.status >= 500 &&
+          server_retries < options.max_server_error_retries) {
+        pause(++server_retries);
+        continue;
+      }
       if (res.status == 429) {
         auto wait = retry_after_seconds(res.retry_after);
         if (attempt < options.max_rate_limit_retries &&

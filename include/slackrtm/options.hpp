@@ -35,6 +35,14 @@ struct web_client_options {
   int max_rate_limit_retries = 3;
   /// Longest single wait for a `Retry-After`; a longer demand is an error.
   std::chrono::seconds max_retry_after{60};
+  /// Retries of a call whose connection failed (refused, reset, timed out).
+  /// Off by default: the request may have reached Slack, and a retried
+  /// `chat.postMessage` would then post twice.
+  int max_connection_error_retries = 0;
+  /// Retries of an HTTP 5xx answer (off by default, for the same reason).
+  int max_server_error_retries = 0;
+  /// Wait before the first of those retries; each further one doubles it.
+  std::chrono::milliseconds retry_backoff{500};
   /// Certificate checks.
   tls_options tls;
   /// HTTP proxy for every call, tunnelled with CONNECT:

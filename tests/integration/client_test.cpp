@@ -629,4 +629,40 @@ CAF_TEST(ping typing and presence over the socket) {
   rtm.close();
 }
 
+CAF_TEST(web api retries server errors and connection errors when asked) {
+  slackrtm::web_client_options wopts;
+  wopts.token = "xoxb-sim-token";
+  wopts.base_url = sim.api_url();
+  wopts.max_server_error_retries = 2;
+  wopts.retry_backoff = 10ms;
+  slackrtm::web_client web{wopts};
+  control.api_call_json(
+      "fail", {{"method", "auth.test"}, {"count", 2}, {"status", 503}});
+  CAF_CHECK_EQUAL(web.auth_test().value("user_id", ""), "U0BOT0001");
+  control.api_call_json(
+      "fail", {{"method", "auth.test"}, {"count", 3}, {"status", 503}});
+  std::string code;
+  try {
+    web.auth_test();
+  } catch (const slackrtm::api_error& ex) {
+    code = ex.error();
+  }
+  CAF_CHECK_EQUAL(code, "http_503");
+  auto calls = control.api_get("calls");
+  CAF_CHECK_EQUAL(calls["calls"].size(), 6u);
+  // Nobody listens on port 1: two retries, 10 ms then 20 ms apart.
+  wopts.base_url = "http://127.0.0.1:1/api/";
+  wopts.max_connection_error_retries = 2;
+  slackrtm::web_client unreachable{wopts};
+  auto before = clock_type::now();
+  bool failed = false;
+  try {
+    unreachable.auth_test();
+  } catch (const slackrtm::transport_error&) {
+    failed = true;
+  }
+  CAF_CHECK(failed);
+  CAF_CHECK(clock_type::now() - before >= 30ms);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
