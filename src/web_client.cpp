@@ -2,8 +2,8 @@
 // api_error, HTTP 429 waited out per Retry-After (bounded).
 #include "slackrtm/web_client.hpp"
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include "slackrtm/error.hpp"
