@@ -71,6 +71,10 @@ web_client_options web_options(const client_options& opts) {
   result.base_url = opts.api_url;
   result.timeout = opts.timeout;
   result.max_rate_limit_retries = opts.max_rate_limit_retries;
+  result.max_retry_after = opts.max_retry_after;
+  result.max_connection_error_retries = opts.max_connection_error_retries;
+  result.max_server_error_retries = opts.max_server_error_retries;
+  result.retry_backoff = opts.retry_backoff;
   result.tls = opts.tls;
   result.proxy = opts.proxy;
   result.no_proxy = opts.no_proxy;

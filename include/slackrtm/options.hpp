@@ -81,6 +81,13 @@ struct client_options {
   std::chrono::milliseconds timeout{30000};
   /// Retries of an HTTP 429 answer from the Web API.
   int max_rate_limit_retries = 3;
+  /// Longest `Retry-After` waited out; a longer demand fails the call.
+  std::chrono::seconds max_retry_after{60};
+  /// Web API retries after a failed connection or an HTTP 5xx (see
+  /// `web_client_options`; off by default).
+  int max_connection_error_retries = 0;
+  int max_server_error_retries = 0;
+  std::chrono::milliseconds retry_backoff{500};
   /// First reconnect delay ceiling; later ones double up to `max_backoff`.
   std::chrono::milliseconds min_backoff{250};
   /// Longest wait between two reconnect attempts.

@@ -665,4 +665,16 @@ CAF_TEST(web api retries server errors and connection errors when asked) {
   CAF_CHECK(clock_type::now() - before >= 30ms);
 }
 
+CAF_TEST(the clients web client takes the retry options) {
+  auto opts = options();
+  opts.max_server_error_retries = 1;
+  opts.retry_backoff = 5ms;
+  slackrtm::client rtm{opts};
+  control.api_call_json(
+      "fail", {{"method", "auth.test"}, {"count", 1}, {"status", 502}});
+  CAF_CHECK_EQUAL(rtm.web_client().auth_test().value("user_id", ""),
+                  "U0BOT0001");
+  CAF_CHECK_EQUAL(rtm.web_client().options().max_server_error_retries, 1);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
