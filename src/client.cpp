@@ -184,6 +184,9 @@ struct client::impl {
   client& owner;
   client_options options;
   std::shared_ptr<client_state> shared;
+  // Before `web`: the callbacks on its threads (rtm.connect's answer) use
+  // it until `web`'s destructor has joined them.
+  std::shared_ptr<team_state> team = std::make_shared<team_state>();
   slackrtm::web_client web;
   // Declared before the actor system: sessions held by actors must go first.
   std::shared_ptr<ws_transport> transport;
@@ -197,7 +200,6 @@ struct client::impl {
   caf::actor lifecycle;
   // Set when reading is on (from the first connect).
   std::shared_ptr<read_buffer> pulled;
-  std::shared_ptr<team_state> team = std::make_shared<team_state>();
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor dispatcher;
