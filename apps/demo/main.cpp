@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
     opts.token = token;
     opts.api_url = api_url;
     opts.level = slackrtm::log_level::warning;
+    // The watcher shares the bot's token: the bot's replies are its own
+    // events, which it must see to print them.
+    opts.skip_self_events = false;
     slackrtm::client watcher{opts};
     watcher.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
       auto channel = name_of(channel_names, ev.value("channel", ""));

@@ -1,7 +1,10 @@
 """The echo bot end to end against slackrtm-sim."""
 
+import os
 import signal
+import subprocess
 import time
+import unittest
 
 import harness
 from harness import SimTestCase, wait_for
@@ -297,6 +300,17 @@ class TokenTest(SimTestCase):
         self.assertEqual(bot.stop(), 0)
         for text in (bot.stdout(), bot.stderr()):
             self.assertNotIn(harness.TOKEN, text)
+
+
+class DemoTest(unittest.TestCase):
+    """The README's first command: the demo runs its own simulator and bot."""
+
+    def test_the_demo_gets_every_hello_answered(self):
+        demo = subprocess.run([os.path.join(harness.BIN, "slackrtm-demo")],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(demo.returncode, 0, demo.stdout + demo.stderr)
+        self.assertIn("4 Hellos, 4 replies in thread", demo.stdout)
+        self.assertIn("echo-bot (in thread", demo.stdout)
 
 
 if __name__ == "__main__":
