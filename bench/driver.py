@@ -36,14 +36,11 @@ class BenchError(Exception):
 
 
 def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.02)
+    """harness.wait_for, failing with a BenchError (a step that failed)."""
+    try:
+        return harness.wait_for(predicate, timeout, what)
+    except AssertionError as e:
+        raise BenchError(str(e)) from None
 
 
 def cpu_seconds(pid):
