@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 
+#include "slackrtm/error.hpp"
+
 namespace slackrtm::cli {
 
 namespace {
@@ -30,9 +32,12 @@ const char* common_usage() {
          "  --ping-interval=SECS  seconds between pings (default 5)\n"
          "  --log-level=LEVEL     debug, info, warning, error or off\n"
          "  --ca-file=PEM         extra trusted CA certificates\n"
-         "  --proxy=URL           HTTP proxy (http://[user:pass@]host:port) for\n"
-         "                        the Web API and the socket; 'direct' for none\n"
-         "                        (default: $https_proxy/$http_proxy, $no_proxy)\n"
+         "  --proxy=URL           HTTP proxy (http://[user:pass@]host:port) "
+         "for\n"
+         "                        the Web API and the socket; 'direct' for "
+         "none\n"
+         "                        (default: $https_proxy/$http_proxy, "
+         "$no_proxy)\n"
          "  --help                this text\n"
          "The token comes from SLACK_BOT_TOKEN, else SLACK_API_TOKEN.\n";
 }
@@ -114,6 +119,20 @@ void watch_signals(std::function<void()> on_signal) {
     if (sigwait(&set, &sig) == 0)
       on_signal();
   }}.detach();
+}
+
+int report_failure(const char* program) {
+  try {
+    throw;
+  } catch (const api_error& ex) {
+    std::cerr << program << ": Slack refused to connect: " << ex.error()
+              << std::endl;
+  } catch (const std::exception& ex) {
+    std::cerr << program << ": " << ex.what() << std::endl;
+  } catch (...) {
+    std::cerr << program << ": unknown error" << std::endl;
+  }
+  return 1;
 }
 
 } // namespace slackrtm::cli

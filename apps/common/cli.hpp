@@ -38,4 +38,9 @@ void block_signals();
 /// (after `block_signals`).
 void watch_signals(std::function<void()> on_signal);
 
+/// Call from a `catch (...)` around a program's run: says on stderr why
+/// `program` failed (Slack's code when it refused to connect) and returns
+/// the exit status, 1.
+int report_failure(const char* program);
+
 } // namespace slackrtm::cli

@@ -82,12 +82,7 @@ int main(int argc, char** argv) {
     slackrtm::cli::watch_signals([&rtm] { rtm.close(); });
     rtm.start();
     return 0;
-  } catch (const slackrtm::api_error& ex) {
-    std::cerr << "slackrtm-tail: Slack refused to connect: " << ex.error()
-              << std::endl;
-    return 1;
-  } catch (const std::exception& ex) {
-    std::cerr << "slackrtm-tail: " << ex.what() << std::endl;
-    return 1;
+  } catch (...) {
+    return slackrtm::cli::report_failure("slackrtm-tail");
   }
 }

@@ -307,12 +307,7 @@ int main(int argc, char** argv) {
       rtm->close();
     bots.clear();
     return 0;
-  } catch (const slackrtm::api_error& ex) {
-    std::cerr << "slackrtm-bench-bot: Slack refused to connect: " << ex.error()
-              << std::endl;
-    return 1;
-  } catch (const std::exception& ex) {
-    std::cerr << "slackrtm-bench-bot: " << ex.what() << std::endl;
-    return 1;
+  } catch (...) {
+    return slackrtm::cli::report_failure("slackrtm-bench-bot");
   }
 }
