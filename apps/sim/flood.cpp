@@ -140,9 +140,10 @@ void flood_stream::written() {
 // -- flood_run ----------------------------------------------------------------
 
 std::vector<std::shared_ptr<flood_stream>>
-flood_run::encode(const std::shared_ptr<flood_run>& self, std::size_t sockets,
-                  ts_generator& ts) {
+flood_run::encode(const std::shared_ptr<flood_run>& self,
+                  const std::vector<std::string>& teams, ts_generator& ts) {
   auto t0 = steady_ns();
+  auto sockets = teams.size();
   streams_ = sockets;
   std::vector<std::shared_ptr<flood_stream>> out;
   for (std::size_t s = 0; s < sockets; ++s)
@@ -157,8 +158,10 @@ flood_run::encode(const std::shared_ptr<flood_run>& self, std::size_t sockets,
   auto build = [&](std::size_t i, const std::string& text) {
     json event = base;
     event["text"] = text;
-    if (is_default)
+    if (is_default) {
       event["blocks"] = blocks_for(text);
+      event["team"] = teams[i % sockets];
+    }
     if (spec_.channels > 1)
       event["channel"] =
           base_channel + "-" + std::to_string(i % spec_.channels);

@@ -76,11 +76,12 @@ class flood_run {
 public:
   explicit flood_run(flood_spec spec) : spec_(std::move(spec)) {}
 
-  /// Builds the frames of `sockets` streams (frame i goes to stream
-  /// i mod sockets) and returns them.
+  /// Builds the frames of one stream per entry of `teams` (frame i goes to
+  /// stream i mod streams) and returns them. `teams` names the workspace of
+  /// each stream's socket: the default event carries it in its `team`.
   std::vector<std::shared_ptr<flood_stream>>
-  encode(const std::shared_ptr<flood_run>& self, std::size_t sockets,
-         ts_generator& ts);
+  encode(const std::shared_ptr<flood_run>& self,
+         const std::vector<std::string>& teams, ts_generator& ts);
 
   void started(std::int64_t now_ns);
   void frames_written(std::size_t n, std::size_t bytes, std::int64_t now_ns);

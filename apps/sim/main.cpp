@@ -2,9 +2,12 @@
 // simulator.cpp (behaviour) and server.cpp (network).
 #include "server.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -12,6 +15,7 @@ namespace {
 
 const char* const usage =
     "usage: slackrtm-sim [--port=N] [--host=127.0.0.1] [--token=TOKEN]...\n"
+    "                    [--workspace=TEAM_ID:TOKEN[:NAME]]...\n"
     "                    [--tls-cert=PEM --tls-key=PEM] [--url-ttl=SECONDS]\n"
     "                    [--port-file=PATH] [--quiet] [--lenient-urls]\n"
     "                    [--users=N] [--channels=N]\n";
@@ -30,6 +34,57 @@ long parse_number(const std::string& name, const std::string& value, long lo,
     fail("--" + name + " wants a number from " + std::to_string(lo) + " to " +
          std::to_string(hi) + ", not '" + value + "'");
   return n;
+}
+
+const char* const default_team = "T0SIM0001";
+
+// "TEAM_ID:TOKEN[:NAME]". Messages never quote the value: it holds a token.
+sim::workspace_option parse_workspace(const std::string& value) {
+  const char* const syntax = "--workspace wants TEAM_ID:TOKEN[:NAME]";
+  auto colon = value.find(':');
+  if (colon == std::string::npos)
+    fail(syntax);
+  sim::workspace_option w;
+  w.id = value.substr(0, colon);
+  auto rest = value.substr(colon + 1);
+  auto name_at = rest.find(':');
+  w.token = rest.substr(0, name_at);
+  if (name_at != std::string::npos) {
+    w.name = rest.substr(name_at + 1);
+    if (w.name.empty())
+      fail(std::string(syntax) + " (the NAME, when given, is not empty)");
+  }
+  bool id_ok = w.id.size() >= 2 && w.id.size() <= 32 && w.id[0] == 'T' &&
+               std::all_of(w.id.begin(), w.id.end(), [](char c) {
+                 return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+               });
+  if (!id_ok)
+    fail(std::string(syntax) + " (TEAM_ID: T and up to 31 capital letters "
+                               "and digits)");
+  if (w.token.empty())
+    fail(std::string(syntax) + " (TOKEN is not empty)");
+  if (w.name.empty())
+    w.name = w.id;
+  return w;
+}
+
+// Each team once, each token in one team only; T0SIM0001 is --token's.
+void check_workspaces(const sim::server_options& opts) {
+  std::map<std::string, std::string> owner; // token -> team
+  for (const auto& t : opts.tokens)
+    owner[t] = default_team;
+  std::set<std::string> teams = {default_team};
+  for (const auto& w : opts.workspaces) {
+    if (w.id == default_team)
+      fail("--workspace: " + w.id +
+           " is the default team; give its tokens with --token");
+    if (!teams.insert(w.id).second)
+      fail("--workspace: team " + w.id + " is given twice");
+    auto [i, fresh] = owner.emplace(w.token, w.id);
+    if (!fresh)
+      fail("--workspace: the token of team " + w.id +
+           " already belongs to team " + i->second);
+  }
 }
 
 } // namespace
@@ -69,6 +124,8 @@ int main(int argc, char** argv) {
       opts.host = value;
     else if (name == "token")
       opts.tokens.push_back(value);
+    else if (name == "workspace")
+      opts.workspaces.push_back(parse_workspace(value));
     else if (name == "tls-cert")
       opts.tls_cert = value;
     else if (name == "tls-key")
@@ -91,7 +148,10 @@ int main(int argc, char** argv) {
     fail("--host must be a loopback address (127.0.0.1, ::1, localhost)");
   if (opts.tls_cert.empty() != opts.tls_key.empty())
     fail("--tls-cert and --tls-key go together");
+  // The default team keeps its default token, --workspace or not, so that
+  // older tests go on working.
   if (opts.tokens.empty())
     opts.tokens.push_back("xoxb-sim-token");
+  check_workspaces(opts);
   return sim::run_server(opts);
 }

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -104,10 +105,12 @@ public:
     return true;
   }
 
-  void send(std::uint64_t conn, const payload& p) override {
+  bool send(std::uint64_t conn, const payload& p) override {
     auto i = open_.find(conn);
-    if (i != open_.end())
-      i->second->send(p);
+    if (i == open_.end())
+      return false;
+    i->second->send(p);
+    return true;
   }
 
   std::size_t broadcast(const payload& p) override {
@@ -116,9 +119,19 @@ public:
     return open_.size();
   }
 
-  std::vector<std::uint64_t> drop(drop_mode mode) override {
-    auto victims = std::move(open_);
-    open_.clear();
+  std::vector<std::uint64_t>
+  drop(drop_mode mode, const std::vector<std::uint64_t>* only) override {
+    std::map<std::uint64_t, std::shared_ptr<ws_link>> victims;
+    if (only) {
+      for (auto id : *only)
+        if (auto i = open_.find(id); i != open_.end()) {
+          victims.insert(*i);
+          open_.erase(i);
+        }
+    } else {
+      victims = std::move(open_);
+      open_.clear();
+    }
     std::vector<std::uint64_t> ids;
     for (auto& [id, link] : victims) {
       if (mode == drop_mode::reset)
@@ -610,6 +623,15 @@ private:
   beast::flat_buffer buffer_;
 };
 
+// A workspace's domain: its name in lower case, other characters than
+// letters and digits turned into '-'.
+std::string domain_of(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name)
+    out += std::isalnum(c) != 0 ? static_cast<char>(std::tolower(c)) : '-';
+  return out;
+}
+
 server::server(net::io_context& ioc, const server_options& opts)
     : ioc_(ioc), acceptor_(ioc), accept_retry_(ioc) {
   if (!opts.tls_cert.empty()) {
@@ -634,7 +656,9 @@ server::server(net::io_context& ioc, const server_options& opts)
   auto authority = host + ":" + std::to_string(port_);
   api_url_ = (tls_ ? "https://" : "http://") + authority + "/api/";
   sim_config cfg;
-  cfg.tokens = opts.tokens;
+  cfg.workspaces.push_back({"T0SIM0001", "Simulated", "sim", opts.tokens});
+  for (const auto& w : opts.workspaces)
+    cfg.workspaces.push_back({w.id, w.name, domain_of(w.name), {w.token}});
   cfg.url_ttl = std::chrono::seconds(opts.url_ttl);
   cfg.ws_base = (tls_ ? "wss://" : "ws://") + authority;
   cfg.extra_users = opts.extra_users;

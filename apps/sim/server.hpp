@@ -7,10 +7,20 @@
 
 namespace sim {
 
+// One --workspace: a team of its own with one token.
+struct workspace_option {
+  std::string id;
+  std::string token;
+  std::string name;
+};
+
 struct server_options {
   std::string host = "127.0.0.1";
   unsigned short port = 0;
+  // The tokens of the default team, T0SIM0001.
   std::vector<std::string> tokens;
+  // Further teams, each with its own id, name and token.
+  std::vector<workspace_option> workspaces;
   std::string tls_cert;
   std::string tls_key;
   long url_ttl = 30;

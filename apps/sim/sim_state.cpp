@@ -116,7 +116,7 @@ std::string ts_generator::next() {
 ticket_book::ticket_book(std::chrono::seconds ttl)
     : ttl_(ttl), rng_(std::random_device{}()) {}
 
-std::string ticket_book::issue() {
+std::string ticket_book::issue(std::size_t owner) {
   auto now = steady::now();
   expire(now);
   static constexpr char digits[] = "0123456789abcdef";
@@ -129,14 +129,19 @@ std::string ticket_book::issue() {
         ticket += digits[bits & 0xf];
     }
   } while (valid_.count(ticket) != 0);
-  valid_.insert(ticket);
+  valid_.emplace(ticket, owner);
   by_age_.emplace_back(now, ticket);
   return ticket;
 }
 
-bool ticket_book::redeem(const std::string& ticket) {
+std::optional<std::size_t> ticket_book::redeem(const std::string& ticket) {
   expire(steady::now());
-  return valid_.erase(ticket) == 1;
+  auto i = valid_.find(ticket);
+  if (i == valid_.end())
+    return std::nullopt;
+  auto owner = i->second;
+  valid_.erase(i);
+  return owner;
 }
 
 void ticket_book::expire(steady::time_point now) {
@@ -173,13 +178,15 @@ void fault_queue::clear() {
 }
 
 std::uint64_t recorder::begin_call(std::uint64_t http_connection,
-                                   std::string method, json params, millis at) {
+                                   std::string method, json params, millis at,
+                                   json team) {
   auto id = next_call_++;
   auto& c = calls_[id];
   c.http_connection = http_connection;
   c.method = std::move(method);
   c.params = std::move(params);
   c.received_ms = at;
+  c.team = std::move(team);
   return id;
 }
 
@@ -198,8 +205,8 @@ void recorder::end_call(std::uint64_t call, int status, bool ok, json error,
 }
 
 void recorder::record_frame(std::uint64_t conn, millis at,
-                            std::string_view data, bool binary) {
-  json f = {{"connection", conn}, {"at_ms", at}};
+                            std::string_view data, bool binary, json team) {
+  json f = {{"connection", conn}, {"at_ms", at}, {"team", std::move(team)}};
   if (binary)
     f["binary"] = base64(data);
   else
@@ -207,15 +214,19 @@ void recorder::record_frame(std::uint64_t conn, millis at,
   frames_.push_back(std::move(f));
 }
 
-void recorder::record_frame(std::uint64_t conn, millis at, json frame) {
-  frames_.push_back(
-      {{"connection", conn}, {"at_ms", at}, {"frame", std::move(frame)}});
+void recorder::record_frame(std::uint64_t conn, millis at, json frame,
+                            json team) {
+  frames_.push_back({{"connection", conn},
+                     {"at_ms", at},
+                     {"team", std::move(team)},
+                     {"frame", std::move(frame)}});
 }
 
-std::uint64_t recorder::open_connection(millis at, bool accepted) {
+std::uint64_t recorder::open_connection(millis at, bool accepted, json team) {
   auto id = next_connection_++;
   auto& c = connections_[id];
   c.accepted = accepted;
+  c.team = std::move(team);
   c.opened_ms = at;
   return id;
 }
@@ -252,7 +263,8 @@ json recorder::calls_json(bool posts_only) const {
               {"error", c.error},
               {"received_ms", c.received_ms},
               {"answered_ms", c.answered ? json(c.answered_ms) : json()},
-              {"http_connection", c.http_connection}};
+              {"http_connection", c.http_connection},
+              {"team", c.team}};
     if (posts_only)
       j["ts"] = c.ts ? json(*c.ts) : json();
     out.push_back(std::move(j));
@@ -270,6 +282,7 @@ json recorder::connections_json() const {
     out.push_back({{"id", id},
                    {"open", !c.closed_ms},
                    {"accepted", c.accepted},
+                   {"team", c.team},
                    {"opened_ms", c.opened_ms},
                    {"closed_ms", c.closed_ms ? json(*c.closed_ms) : json()},
                    {"client_close_code",

@@ -12,7 +12,7 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 namespace sim {
@@ -51,12 +51,14 @@ private:
   std::int64_t counter_ = 0;
 };
 
-// Socket URL tickets: single use, valid for a fixed time after issue.
+// Socket URL tickets: single use, valid for a fixed time after issue. Each
+// remembers its owner (the token whose rtm.connect issued it).
 class ticket_book {
 public:
   explicit ticket_book(std::chrono::seconds ttl);
-  std::string issue();
-  bool redeem(const std::string& ticket);
+  std::string issue(std::size_t owner);
+  // The ticket's owner, or nullopt when it is unknown, used or expired.
+  std::optional<std::size_t> redeem(const std::string& ticket);
 
 private:
   void expire(steady::time_point now);
@@ -65,7 +67,7 @@ private:
   std::mt19937_64 rng_;
   // One TTL for all, so issue order is expiry order.
   std::deque<std::pair<steady::time_point, std::string>> by_age_;
-  std::unordered_set<std::string> valid_;
+  std::unordered_map<std::string, std::size_t> valid_;
 };
 
 struct fault {
@@ -89,17 +91,18 @@ private:
   std::deque<fault> faults_;
 };
 
-// What clients did, for tests to read back through /_sim/.
+// What clients did, for tests to read back through /_sim/. `team` is the
+// workspace of the call's token or of the socket: a team id, or null.
 class recorder {
 public:
   std::uint64_t begin_call(std::uint64_t http_connection, std::string method,
-                           json params, millis at);
+                           json params, millis at, json team);
   void end_call(std::uint64_t call, int status, bool ok, json error, millis at,
                 std::optional<std::string> ts);
   void record_frame(std::uint64_t conn, millis at, std::string_view data,
-                    bool binary);
-  void record_frame(std::uint64_t conn, millis at, json frame);
-  std::uint64_t open_connection(millis at, bool accepted);
+                    bool binary, json team);
+  void record_frame(std::uint64_t conn, millis at, json frame, json team);
+  std::uint64_t open_connection(millis at, bool accepted, json team);
   void close_connection(std::uint64_t conn, millis at,
                         std::optional<int> client_close_code = std::nullopt);
   void record_ping(std::uint64_t conn, millis at);
@@ -122,9 +125,11 @@ private:
     json error;
     millis answered_ms = 0;
     std::optional<std::string> ts;
+    json team;
   };
   struct connection_record {
     bool accepted = false;
+    json team;
     millis opened_ms = 0;
     std::optional<millis> closed_ms;
     std::optional<int> client_close_code;

@@ -18,11 +18,20 @@ const char* const expired_url =
 
 const std::set<std::string, std::less<>> known_methods = {
     "rtm.connect", "rtm.start", "auth.test", "chat.postMessage"};
-const std::set<std::string, std::less<>> control_gets = {"calls", "posts",
-                                                         "sent", "connections"};
+const std::set<std::string, std::less<>> control_gets = {
+    "calls", "posts", "sent", "connections", "workspaces"};
 const std::set<std::string, std::less<>> control_posts = {
-    "message", "inject", "raw",   "drop", "goodbye", "pings",
-    "fail",    "acks",   "reset", "team", "presence"};
+    "message", "inject", "raw",   "drop", "goodbye",  "pings",
+    "fail",    "acks",   "reset", "team", "presence", "revoke"};
+// The endpoints whose "team" field limits them to one workspace's sockets.
+const std::set<std::string, std::less<>> team_filtered = {
+    "message", "inject", "raw", "drop", "goodbye", "team", "presence"};
+
+// /_sim/inject's list form; a single event is sent as is, its "team" too.
+bool is_event_list(const json& body) {
+  auto events = body.find("events");
+  return events != body.end() && events->is_array() && !body.contains("type");
+}
 
 http_reply bad_arguments(std::string detail) {
   return json_reply(400, {{"ok", false},
@@ -95,7 +104,105 @@ http_reply json_reply(int status, const json& body) {
 
 simulator::simulator(sim_config cfg, socket_hub& hub)
     : cfg_(std::move(cfg)), hub_(hub), tickets_(cfg_.url_ttl),
-      team_(cfg_.extra_users, cfg_.extra_channels) {}
+      team_(cfg_.extra_users, cfg_.extra_channels) {
+  for (const auto& w : cfg_.workspaces) {
+    workspaces_.push_back({w.id, w.name, w.domain});
+    for (const auto& t : w.tokens) {
+      // A token repeated (--token twice) is one token.
+      if (token_ids_.emplace(t, tokens_.size()).second)
+        tokens_.push_back({workspaces_.size() - 1, false});
+    }
+  }
+}
+
+// -- workspaces ---------------------------------------------------------------
+
+json simulator::team_json(std::size_t ws) const {
+  const auto& w = workspaces_[ws];
+  return {{"id", w.id},
+          {"name", w.name},
+          {"domain", w.domain},
+          {"email_domain", w.domain + ".example"},
+          {"icon", {{"image_default", true}}}};
+}
+
+json simulator::socket_team(std::uint64_t conn) const {
+  auto i = sockets_.find(conn);
+  if (i == sockets_.end())
+    return json();
+  return workspaces_[i->second.workspace].id;
+}
+
+std::vector<std::uint64_t> simulator::sockets_of(std::size_t ws) const {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [conn, owner] : sockets_)
+    if (owner.workspace == ws)
+      ids.push_back(conn);
+  return ids;
+}
+
+std::optional<http_reply> simulator::team_arg(const json& body,
+                                              team_filter& ws) const {
+  ws.reset();
+  auto t = body.find("team");
+  if (t == body.end() || t->is_null())
+    return std::nullopt;
+  if (t->is_string())
+    for (std::size_t i = 0; i < workspaces_.size(); ++i)
+      if (workspaces_[i].id == t->get<std::string>()) {
+        ws = i;
+        return std::nullopt;
+      }
+  return json_reply(400, {{"ok", false}, {"error", "team_not_found"}});
+}
+
+std::size_t simulator::send_frame(const payload& p, team_filter ws) {
+  if (!ws)
+    return hub_.broadcast(p);
+  std::size_t n = 0;
+  for (auto conn : sockets_of(*ws))
+    n += hub_.send(conn, p) ? 1 : 0;
+  return n;
+}
+
+std::size_t simulator::send_event(json event, team_filter ws) {
+  std::vector<std::vector<std::uint64_t>> by_team(workspaces_.size());
+  for (const auto& [conn, owner] : sockets_)
+    if (!ws || owner.workspace == *ws)
+      by_team[owner.workspace].push_back(conn);
+  std::size_t n = 0;
+  for (std::size_t w = 0; w < by_team.size(); ++w) {
+    if (by_team[w].empty())
+      continue;
+    event["team"] = workspaces_[w].id;
+    auto p = text_payload(dump(event));
+    for (auto conn : by_team[w])
+      n += hub_.send(conn, p) ? 1 : 0;
+  }
+  return n;
+}
+
+json simulator::workspaces_json() const {
+  json list = json::array();
+  for (std::size_t w = 0; w < workspaces_.size(); ++w) {
+    std::size_t tokens = 0;
+    std::size_t revoked = 0;
+    for (const auto& t : tokens_)
+      if (t.workspace == w) {
+        ++tokens;
+        revoked += t.revoked ? 1 : 0;
+      }
+    list.push_back({{"id", workspaces_[w].id},
+                    {"name", workspaces_[w].name},
+                    {"domain", workspaces_[w].domain},
+                    {"tokens", tokens},
+                    {"revoked", revoked},
+                    {"open_sockets", sockets_of(w).size()}});
+  }
+  return list;
+}
+
+// -- Web API ------------------------------------------------------------------
 
 api_call simulator::api_begin(std::uint64_t http_connection, std::string method,
                               std::string_view query,
@@ -108,11 +215,18 @@ api_call simulator::api_begin(std::uint64_t http_connection, std::string method,
   call.params = std::move(parsed.params);
   call.token = std::move(parsed.token);
   call.bad_json = parsed.bad_json;
+  json team;
+  if (call.token) {
+    if (auto i = token_ids_.find(*call.token); i != token_ids_.end()) {
+      call.token_id = i->second;
+      team = workspaces_[tokens_[i->second].workspace].id;
+    }
+  }
   // A call we cannot read cannot match a channel filter: no fault taken.
   if (!call.bad_json)
     call.injected = faults_.take(call.method, call.params);
   call.id = rec_.begin_call(http_connection, call.method, call.params,
-                            clock_.now_ms());
+                            clock_.now_ms(), std::move(team));
   return call;
 }
 
@@ -155,23 +269,27 @@ http_reply simulator::api_finish(const api_call& call) {
     return answer(call, 200, {{"ok", false}, {"error", "unknown_method"}});
   if (!call.token)
     return answer(call, 200, {{"ok", false}, {"error", "not_authed"}});
-  const auto& tokens = cfg_.tokens;
-  if (std::find(tokens.begin(), tokens.end(), *call.token) == tokens.end())
+  if (!call.token_id)
     return answer(call, 200, {{"ok", false}, {"error", "invalid_auth"}});
+  if (tokens_[*call.token_id].revoked)
+    return answer(call, 200, {{"ok", false}, {"error", "token_revoked"}});
+  auto ws = tokens_[*call.token_id].workspace;
+  const auto& w = workspaces_[ws];
 
   if (call.method == "rtm.connect" || call.method == "rtm.start") {
-    auto ticket = tickets_.issue();
+    // The ticket remembers its token: the socket belongs to its workspace.
+    auto ticket = tickets_.issue(*call.token_id);
     team_.ticket_issued(ticket, call.params);
     auto url = cfg_.ws_base + "/rtm/" + ticket + "?dp=1";
     json body = {
         {"ok", true},
         {"url", url},
-        {"team",
-         {{"id", "T0SIM0001"}, {"name", "Simulated"}, {"domain", "sim"}}},
+        {"team", {{"id", w.id}, {"name", w.name}, {"domain", w.domain}}},
         {"self", {{"id", bot_user}, {"name", "simbot"}}}};
     // rtm.start: the whole team state, as Slack returned it before 2022.
     if (call.method == "rtm.start") {
       auto state = team_.rtm_start_state();
+      state["team"] = team_json(ws);
       for (auto& [k, v] : state.items())
         body[k] = std::move(v);
     }
@@ -180,22 +298,26 @@ http_reply simulator::api_finish(const api_call& call) {
   if (call.method == "auth.test") {
     return answer(call, 200,
                   {{"ok", true},
-                   {"url", "https://sim.slack.com/"},
-                   {"team", "Simulated"},
+                   {"url", "https://" + w.domain + ".slack.com/"},
+                   {"team", w.name},
                    {"user", "simbot"},
-                   {"team_id", "T0SIM0001"},
+                   {"team_id", w.id},
                    {"user_id", bot_user},
                    {"bot_id", bot_id}});
   }
   if (team::handles(call.method)) {
     auto out = team_.api(call.method, call.params);
-    deliver(out);
+    if (call.method == "team.info" && out.status == 200 &&
+        out.body.value("ok", false))
+      out.body["team"] = team_json(ws);
+    // One team state for every workspace: its events go to every socket.
+    deliver(out, std::nullopt);
     return answer(call, out.status, out.body);
   }
-  return post_message(call);
+  return post_message(call, ws);
 }
 
-http_reply simulator::post_message(const api_call& call) {
+http_reply simulator::post_message(const api_call& call, std::size_t ws) {
   const auto& p = call.params;
   auto channel = param_text(p, "channel");
   if (!channel || channel->empty())
@@ -232,7 +354,8 @@ http_reply simulator::post_message(const api_call& call) {
   for (auto& [k, v] : message.items())
     if (k != "type")
       event[k] = v;
-  hub_.broadcast(text_payload(dump(event)));
+  // Only the caller's workspace hears of it; the event names that team.
+  send_event(std::move(event), ws);
   return answer(call, 200,
                 {{"ok", true},
                  {"channel", *channel},
@@ -243,20 +366,27 @@ http_reply simulator::post_message(const api_call& call) {
 
 ws_opening simulator::ws_open(const std::string& ticket) {
   ws_opening o;
-  o.accepted = tickets_.redeem(ticket);
+  auto token = tickets_.redeem(ticket);
+  // A ticket of a token revoked since is refused like an expired one.
+  o.accepted = token && !tokens_[*token].revoked;
   auto now = clock_.now_ms();
-  o.id = rec_.open_connection(now, o.accepted);
+  json team;
+  if (o.accepted)
+    team = workspaces_[tokens_[*token].workspace].id;
+  o.id = rec_.open_connection(now, o.accepted, team);
   // Refused sockets count as closed at once, whatever the close handshake.
   if (!o.accepted)
     rec_.close_connection(o.id, now);
   if (o.accepted) {
+    sockets_[o.id] = {*token, tokens_[*token].workspace};
     team_.socket_opened(o.id, ticket);
     o.first = text_payload(R"({"type":"hello"})");
   } else {
     o.first = text_payload(expired_url);
   }
   log_line("socket " + std::to_string(o.id) +
-           (o.accepted ? " open" : " refused: bad ticket"));
+           (o.accepted ? " open (team " + team.get<std::string>() + ")"
+                       : " refused: bad ticket"));
   return o;
 }
 
@@ -264,6 +394,7 @@ void simulator::ws_closed(std::uint64_t conn,
                           std::optional<int> client_close_code) {
   rec_.close_connection(conn, clock_.now_ms(), client_close_code);
   team_.socket_closed(conn);
+  sockets_.erase(conn);
 }
 
 void simulator::ws_frame(std::uint64_t conn, std::string_view data,
@@ -273,7 +404,7 @@ void simulator::ws_frame(std::uint64_t conn, std::string_view data,
   if (!binary)
     frame = parse_json(data);
   if (!frame || !frame->is_object()) {
-    rec_.record_frame(conn, at, data, binary);
+    rec_.record_frame(conn, at, data, binary, socket_team(conn));
     return;
   }
   std::string type;
@@ -293,10 +424,10 @@ void simulator::ws_frame(std::uint64_t conn, std::string_view data,
   } else if (type == "message") {
     rtm_message(conn, *frame);
   } else if (type == "presence_sub" || type == "presence_query") {
-    deliver(team_.presence_frame(conn, *frame));
+    deliver(team_.presence_frame(conn, *frame), std::nullopt);
   }
   // typing, presence_sub and anything else: recorded, no reply.
-  rec_.record_frame(conn, at, std::move(*frame));
+  rec_.record_frame(conn, at, std::move(*frame), socket_team(conn));
 }
 
 void simulator::rtm_message(std::uint64_t conn, const json& frame) {
@@ -340,7 +471,10 @@ void simulator::rtm_message(std::uint64_t conn, const json& frame) {
   if (auto thread = frame.find("thread_ts");
       thread != frame.end() && !thread->is_null())
     event["thread_ts"] = *thread;
-  hub_.broadcast(text_payload(dump(event)));
+  // The sender's workspace only.
+  auto owner = sockets_.find(conn);
+  if (owner != sockets_.end())
+    send_event(std::move(event), owner->second.workspace);
 }
 
 http_reply simulator::control(bool is_get, std::string_view name,
@@ -365,6 +499,8 @@ http_reply simulator::control(bool is_get, std::string_view name,
   if (name == "connections")
     return json_reply(200,
                       {{"ok", true}, {"connections", rec_.connections_json()}});
+  if (name == "workspaces")
+    return json_reply(200, {{"ok", true}, {"workspaces", workspaces_json()}});
 
   json args = json::object();
   auto first = body.find_first_not_of(" \t\r\n");
@@ -374,16 +510,22 @@ http_reply simulator::control(bool is_get, std::string_view name,
       return json_reply(400, {{"ok", false}, {"error", "invalid_json"}});
     args = std::move(*parsed);
   }
+  team_filter ws;
+  if (team_filtered.count(name) != 0 &&
+      (name != "inject" || is_event_list(args))) {
+    if (auto error = team_arg(args, ws))
+      return *error;
+  }
   if (name == "message")
-    return control_message(args);
+    return control_message(args, ws);
   if (name == "inject")
-    return control_inject(args);
+    return control_inject(args, ws);
   if (name == "raw")
-    return control_raw(args);
+    return control_raw(args, ws);
   if (name == "drop")
-    return control_drop(args);
+    return control_drop(args, ws);
   if (name == "goodbye") {
-    auto n = hub_.broadcast(text_payload(R"({"type":"goodbye"})"));
+    auto n = send_frame(text_payload(R"({"type":"goodbye"})"), ws);
     log_line("goodbye to " + std::to_string(n) + " socket(s)");
     return json_reply(200, {{"ok", true}, {"delivered", n}});
   }
@@ -394,9 +536,11 @@ http_reply simulator::control(bool is_get, std::string_view name,
   if (name == "acks")
     return control_acks(args);
   if (name == "team")
-    return team_reply(team_.control(args));
+    return team_reply(team_.control(args), ws);
   if (name == "presence")
-    return team_reply(team_.set_presence(args));
+    return team_reply(team_.set_presence(args), ws);
+  if (name == "revoke")
+    return control_revoke(args);
   // reset
   rec_.clear();
   faults_.clear();
@@ -406,7 +550,7 @@ http_reply simulator::control(bool is_get, std::string_view name,
   return json_reply(200, {{"ok", true}});
 }
 
-http_reply simulator::control_message(const json& body) {
+http_reply simulator::control_message(const json& body, team_filter ws) {
   auto channel = body.find("channel");
   if (channel == body.end() || !channel->is_string() || channel->empty())
     return bad_arguments("channel must be a non-empty string");
@@ -416,27 +560,27 @@ http_reply simulator::control_message(const json& body) {
     if (auto i = body.find(key); i != body.end())
       event[key] = *i;
   event["ts"] = ts;
-  // Anything else (thread_ts, subtype, blocks...) goes along as given.
+  // Anything else (thread_ts, subtype, blocks...) goes along as given;
+  // "team" is the socket's workspace.
   for (auto& [k, v] : body.items())
-    if (event.find(k) == event.end() && k != "ts")
+    if (event.find(k) == event.end() && k != "ts" && k != "team")
       event[k] = v;
-  auto n = hub_.broadcast(text_payload(dump(event)));
+  auto n = send_event(std::move(event), ws);
   return json_reply(200, {{"ok", true}, {"ts", ts}, {"delivered", n}});
 }
 
-http_reply simulator::control_inject(const json& body) {
+http_reply simulator::control_inject(const json& body, team_filter ws) {
   std::size_t delivered = 0;
-  auto events = body.find("events");
-  if (events != body.end() && events->is_array() && !body.contains("type")) {
-    for (const auto& e : *events)
-      delivered += hub_.broadcast(text_payload(dump(e)));
+  if (is_event_list(body)) {
+    for (const auto& e : body["events"])
+      delivered += send_frame(text_payload(dump(e)), ws);
   } else {
-    delivered = hub_.broadcast(text_payload(dump(body)));
+    delivered = send_frame(text_payload(dump(body)), ws);
   }
   return json_reply(200, {{"ok", true}, {"delivered", delivered}});
 }
 
-http_reply simulator::control_raw(const json& body) {
+http_reply simulator::control_raw(const json& body, team_filter ws) {
   auto text = body.find("text");
   auto binary = body.find("binary");
   if ((text == body.end()) == (binary == body.end()))
@@ -446,22 +590,77 @@ http_reply simulator::control_raw(const json& body) {
     return bad_arguments("text/binary must be a string");
   payload p = text_payload(value.get<std::string>());
   p.binary = binary != body.end();
-  auto n = hub_.broadcast(p);
+  auto n = send_frame(p, ws);
   return json_reply(200, {{"ok", true}, {"delivered", n}});
 }
 
-http_reply simulator::control_drop(const json& body) {
+http_reply simulator::control_drop(const json& body, team_filter ws) {
   auto mode = body.value("mode", json("reset"));
   if (mode != "reset" && mode != "close" && mode != "corrupt")
     return bad_arguments("mode must be \"reset\", \"close\" or \"corrupt\"");
+  std::vector<std::uint64_t> only;
+  if (ws)
+    only = sockets_of(*ws);
   auto ids = hub_.drop(mode == "reset"   ? drop_mode::reset
                        : mode == "close" ? drop_mode::close
-                                         : drop_mode::corrupt);
+                                         : drop_mode::corrupt,
+                       ws ? &only : nullptr);
   for (auto id : ids)
     ws_closed(id);
   log_line("drop (" + mode.get<std::string>() + ") " +
            std::to_string(ids.size()) + " socket(s)");
   return json_reply(200, {{"ok", true}, {"dropped", ids.size()}});
+}
+
+http_reply simulator::control_revoke(const json& body) {
+  auto token = body.find("token");
+  bool by_token = token != body.end() && !token->is_null();
+  bool by_team = body.contains("team") && !body["team"].is_null();
+  if (by_token == by_team)
+    return bad_arguments("give exactly one of token and team");
+  bool restore = false;
+  if (auto r = body.find("restore"); r != body.end() && !r->is_null()) {
+    if (!r->is_boolean())
+      return bad_arguments("restore must be true or false");
+    restore = r->get<bool>();
+  }
+  // Which tokens; the log and the answer never show one.
+  std::vector<std::size_t> ids;
+  std::string what;
+  if (by_token) {
+    auto i = token->is_string() ? token_ids_.find(token->get<std::string>())
+                                : token_ids_.end();
+    if (i == token_ids_.end())
+      return json_reply(400, {{"ok", false}, {"error", "token_not_found"}});
+    ids.push_back(i->second);
+    what = "a token of team " + workspaces_[tokens_[i->second].workspace].id;
+  } else {
+    team_filter ws;
+    if (auto error = team_arg(body, ws))
+      return *error;
+    for (std::size_t t = 0; t < tokens_.size(); ++t)
+      if (tokens_[t].workspace == *ws)
+        ids.push_back(t);
+    what = "the tokens of team " + workspaces_[*ws].id;
+  }
+  for (auto t : ids)
+    tokens_[t].revoked = !restore;
+  if (restore) {
+    log_line("restored " + what);
+    return json_reply(200, {{"ok", true}, {"restored", ids.size()}});
+  }
+  // Their sockets end as Slack ends them: a close frame (1001).
+  std::vector<std::uint64_t> victims;
+  for (const auto& [conn, owner] : sockets_)
+    if (std::find(ids.begin(), ids.end(), owner.token) != ids.end())
+      victims.push_back(conn);
+  auto closed = hub_.drop(drop_mode::close, &victims);
+  for (auto id : closed)
+    ws_closed(id);
+  log_line("revoked " + what + ", " + std::to_string(closed.size()) +
+           " socket(s) closed");
+  return json_reply(
+      200, {{"ok", true}, {"revoked", ids.size()}, {"closed", closed.size()}});
 }
 
 http_reply simulator::control_pings(const json& body) {
@@ -577,10 +776,23 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
     return bad_arguments("hello must be \"last\", \"all\" or \"none\"");
   bool spread = args.value("spread", false);
   bool next_connection = args.value("on_next_connection", false);
+  team_filter ws;
+  if (auto error = team_arg(args, ws))
+    return *error;
 
   std::vector<std::uint64_t> sockets;
   if (!next_connection) {
     auto open = hub_.open_sockets();
+    // With "team": that workspace's sockets only.
+    if (ws) {
+      auto mine = sockets_of(*ws);
+      open.erase(std::remove_if(open.begin(), open.end(),
+                                [&](std::uint64_t id) {
+                                  return std::find(mine.begin(), mine.end(),
+                                                   id) == mine.end();
+                                }),
+                 open.end());
+    }
     if (connection) {
       auto id = static_cast<std::uint64_t>(*connection);
       if (std::find(open.begin(), open.end(), id) != open.end())
@@ -595,10 +807,20 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
   }
   spec.id = next_flood_++;
   flood_ = std::make_shared<flood_run>(std::move(spec));
-  auto streams =
-      flood_->encode(flood_, next_connection ? 1 : sockets.size(), ts_);
+  // The default event names each socket's workspace; a flood for the next
+  // socket, that of `team` (or the default team).
+  std::vector<std::string> teams;
+  if (next_connection)
+    teams.push_back(workspaces_[ws.value_or(0)].id);
+  for (auto id : sockets) {
+    auto team = socket_team(id);
+    teams.push_back(team.is_string() ? team.get<std::string>()
+                                     : workspaces_[0].id);
+  }
+  auto streams = flood_->encode(flood_, teams, ts_);
   if (next_connection) {
     armed_ = streams.front();
+    armed_team_ = ws;
   } else {
     for (std::size_t i = 0; i < sockets.size(); ++i)
       hub_.flood(sockets[i], streams[i]);
@@ -616,30 +838,45 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
 void simulator::ws_ready(std::uint64_t conn) {
   if (!armed_)
     return;
+  if (armed_team_) {
+    auto owner = sockets_.find(conn);
+    if (owner == sockets_.end() || owner->second.workspace != *armed_team_)
+      return;
+  }
   hub_.flood(conn, std::move(armed_));
   armed_.reset();
 }
 
 // -- team state ---------------------------------------------------------------
 
-std::size_t simulator::deliver(const team_outcome& out) {
+std::size_t simulator::deliver(const team_outcome& out, team_filter ws) {
   std::size_t n = 0;
+  // Events that name the team (member_joined_channel) name each socket's.
   for (const auto& event : out.broadcast)
-    n += hub_.broadcast(text_payload(dump(event)));
+    n += event.contains("team") ? send_event(event, ws)
+                                : send_frame(text_payload(dump(event)), ws);
   for (const auto& [conn, event] : out.direct) {
-    hub_.send(conn, text_payload(dump(event)));
-    ++n;
+    auto owner = sockets_.find(conn);
+    if (ws && (owner == sockets_.end() || owner->second.workspace != *ws))
+      continue;
+    n += hub_.send(conn, text_payload(dump(event))) ? 1 : 0;
   }
   return n;
 }
 
-http_reply simulator::team_reply(const team_outcome& out) {
-  auto n = deliver(out);
+http_reply simulator::team_reply(const team_outcome& out, team_filter ws) {
+  auto n = deliver(out, ws);
   json body = out.body;
   if (out.status == 200) {
     body["delivered"] = n;
-    if (!out.broadcast.empty())
+    if (!out.broadcast.empty()) {
       body["events"] = out.broadcast;
+      // As the targeted workspace got them.
+      if (ws)
+        for (auto& event : body["events"])
+          if (event.contains("team"))
+            event["team"] = workspaces_[*ws].id;
+    }
   }
   return json_reply(out.status, body);
 }

@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace sim {
@@ -30,11 +32,14 @@ enum class drop_mode { reset, close, corrupt };
 class socket_hub {
 public:
   virtual ~socket_hub() = default;
-  virtual void send(std::uint64_t conn, const payload& p) = 0;
+  // False if that socket is not open.
+  virtual bool send(std::uint64_t conn, const payload& p) = 0;
   // Returns how many sockets got the frame.
   virtual std::size_t broadcast(const payload& p) = 0;
-  // Returns the ids of the sockets dropped; none of them is open afterwards.
-  virtual std::vector<std::uint64_t> drop(drop_mode mode) = 0;
+  // Drops every open socket, or those of `only` that are open. Returns the
+  // ids of the sockets dropped; none of them is open afterwards.
+  virtual std::vector<std::uint64_t>
+  drop(drop_mode mode, const std::vector<std::uint64_t>* only) = 0;
   // The ids of the open sockets, oldest first.
   virtual std::vector<std::uint64_t> open_sockets() const { return {}; }
   // Hands a flood's pre-encoded frames to a socket; false if it is not open.
@@ -52,8 +57,17 @@ struct http_reply {
 
 http_reply json_reply(int status, const json& body);
 
-struct sim_config {
+// One simulated workspace (team) and the tokens that belong to it.
+struct workspace_config {
+  std::string id;
+  std::string name;
+  std::string domain;
   std::vector<std::string> tokens;
+};
+
+struct sim_config {
+  // The first is the default team, T0SIM0001 "Simulated".
+  std::vector<workspace_config> workspaces;
   std::chrono::seconds url_ttl{30};
   // "ws://127.0.0.1:PORT" or "wss://...", to build socket URLs.
   std::string ws_base;
@@ -68,6 +82,8 @@ struct api_call {
   std::string method;
   json params;
   std::optional<std::string> token;
+  // The token's index among the simulator's tokens, if it is one of them.
+  std::optional<std::size_t> token_id;
   bool bad_json = false;
   std::optional<fault> injected;
 
@@ -103,21 +119,57 @@ public:
                  std::optional<int> client_close_code = std::nullopt);
 
 private:
+  // A workspace is named by its index in workspaces_; nullopt where a
+  // workspace is optional means every workspace.
+  using team_filter = std::optional<std::size_t>;
+
+  struct workspace {
+    std::string id;
+    std::string name;
+    std::string domain;
+  };
+  struct token_state {
+    std::size_t workspace = 0;
+    bool revoked = false;
+  };
+  struct socket_owner {
+    std::size_t token = 0;
+    std::size_t workspace = 0;
+  };
+
   http_reply answer(const api_call& call, int status, const json& body,
                     std::optional<std::string> ts = std::nullopt);
-  http_reply post_message(const api_call& call);
+  http_reply post_message(const api_call& call, std::size_t ws);
   void rtm_message(std::uint64_t conn, const json& frame);
 
-  http_reply control_message(const json& body);
-  http_reply control_inject(const json& body);
-  http_reply control_raw(const json& body);
-  http_reply control_drop(const json& body);
+  // -- workspaces -------------------------------------------------------------
+
+  // The team object of team.info and rtm.start.
+  json team_json(std::size_t ws) const;
+  // The team id of an open socket, or null.
+  json socket_team(std::uint64_t conn) const;
+  std::vector<std::uint64_t> sockets_of(std::size_t ws) const;
+  // Reads the optional "team" field of a control body into `ws`; an error
+  // answer if it names no workspace.
+  std::optional<http_reply> team_arg(const json& body, team_filter& ws) const;
+  // One frame, as is, to the open sockets of `ws` (or all); how many got it.
+  std::size_t send_frame(const payload& p, team_filter ws);
+  // An event to the open sockets of `ws` (or all), its "team" set to each
+  // socket's workspace: serialised once per workspace.
+  std::size_t send_event(json event, team_filter ws);
+
+  http_reply control_message(const json& body, team_filter ws);
+  http_reply control_inject(const json& body, team_filter ws);
+  http_reply control_raw(const json& body, team_filter ws);
+  http_reply control_drop(const json& body, team_filter ws);
   http_reply control_pings(const json& body);
   http_reply control_fail(const json& body);
   http_reply control_acks(const json& body);
+  http_reply control_revoke(const json& body);
+  json workspaces_json() const;
   // Sends a team change's events; returns how many frames went out.
-  std::size_t deliver(const team_outcome& out);
-  http_reply team_reply(const team_outcome& out);
+  std::size_t deliver(const team_outcome& out, team_filter ws);
+  http_reply team_reply(const team_outcome& out, team_filter ws);
   http_reply control_flood(bool is_get, std::string_view body);
 
   sim_config cfg_;
@@ -128,6 +180,11 @@ private:
   fault_queue faults_;
   recorder rec_;
   team team_;
+  std::vector<workspace> workspaces_;
+  std::vector<token_state> tokens_;
+  std::unordered_map<std::string, std::size_t> token_ids_;
+  // The open sockets (accepted, not yet closed) and whose they are.
+  std::map<std::uint64_t, socket_owner> sockets_;
   bool answer_pings_ = true;
   // Ack faults for the next `ack_count_` message frames: "none" loses the
   // frame (no ack, no event), "error" answers ok:false with code and msg.
@@ -138,6 +195,8 @@ private:
   // The benchmark's flood: the latest one, and one waiting for a socket.
   std::shared_ptr<flood_run> flood_;
   std::shared_ptr<flood_stream> armed_;
+  // The workspace whose next socket the armed flood waits for, if one.
+  team_filter armed_team_;
   std::uint64_t next_flood_ = 1;
 };
 
