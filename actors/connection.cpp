@@ -140,8 +140,9 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
     bool overlap = st.draining;
     if (cfg.successor && !overlap)
       overlap = !st.overlap_until || self->clock().now() < *st.overlap_until;
-    self->send(cfg.dispatcher, rtm_event{shared_event{std::move(frame)},
-                                         overlap ? st.session_id : 0});
+    self->send(cfg.dispatcher,
+               rtm_event{shared_event{std::move(frame)},
+                         overlap ? st.session_id : 0, cfg.workspace});
     if (exit_after)
       shutdown(std::move(*exit_after));
   };
@@ -160,7 +161,7 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         // The dispatcher hears the bot's id before any event of this socket.
         if (identity.is_object() && identity.contains("self") &&
             identity["self"].is_object())
-          self->send(cfg.dispatcher, identity_atom::value,
+          self->send(cfg.dispatcher, identity_atom::value, cfg.workspace,
                      identity["self"].value("id", std::string{}));
         shared->set_identity(std::move(identity));
         log->info("opening socket to ", host_of(res.url));

@@ -24,6 +24,8 @@ struct client_state;
 struct connection_config {
   /// Where events go.
   caf::actor dispatcher;
+  /// Stamped on every event: the workspace this connection serves.
+  std::uint32_t workspace = 0;
   /// Told `hello_atom` once the server said hello, and sent every reply to
   /// a client frame as `rtm_reply` (may be null).
   caf::actor supervisor;

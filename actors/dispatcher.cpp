@@ -20,23 +20,132 @@ const nlohmann::json* member(const nlohmann::json& obj, const char* name) {
   return i == obj.end() ? nullptr : &*i;
 }
 
+using dispatcher_actor = caf::stateful_actor<dispatcher_state>*;
+
+bool has_member(const group_routing& group) {
+  return std::any_of(group.workers.begin(), group.workers.end(),
+                     [](const caf::actor& w) { return w != nullptr; });
+}
+
+// The least loaded worker (node groups: among the slots with a member).
+std::uint32_t least_loaded(const group_routing& group) {
+  std::uint32_t best = 0;
+  bool found = false;
+  for (std::uint32_t i = 0; i < group.workers.size(); ++i)
+    if (group.workers[i] && (!found || group.load[i] < group.load[best])) {
+      best = i;
+      found = true;
+    }
+  return best;
+}
+
+void hold(dispatcher_actor self, group_routing& group, handler_job job) {
+  if (group.held.size() >= self->state.hold_capacity) {
+    group.held.pop_front();
+    ++self->state.held_dropped;
+  }
+  if (self->state.hold_capacity > 0)
+    group.held.push_back(std::move(job));
+  else
+    ++self->state.held_dropped;
+}
+
 // Picks the worker for `key` and sends it the job.
-void route(caf::stateful_actor<dispatcher_state>* self, std::uint32_t gid,
-           const shared_event& event, std::uint64_t key) {
+void route(dispatcher_actor self, std::uint32_t gid, const shared_event& event,
+           std::uint64_t key, std::uint32_t workspace) {
   auto& group = self->state.groups[gid];
+  if (group.nodes && !has_member(group)) {
+    hold(self, group, handler_job{event, gid, 0, key, workspace, 0});
+    return;
+  }
   std::uint32_t worker;
   auto bound = key != 0 ? group.bound.find(key) : group.bound.end();
   if (bound != group.bound.end()) {
     worker = bound->second.first;
     ++bound->second.second;
   } else {
-    auto least = std::min_element(group.load.begin(), group.load.end());
-    worker = static_cast<std::uint32_t>(least - group.load.begin());
+    worker = least_loaded(group);
     if (key != 0)
       group.bound.emplace(key, std::make_pair(worker, 1u));
   }
   ++group.load[worker];
-  self->send(group.workers[worker], handler_job{event, gid, worker, key});
+  handler_job job{event, gid, worker, key, workspace, group.next_seq++};
+  if (group.nodes)
+    group.unconfirmed[worker].emplace(job.seq, job);
+  self->send(group.workers[worker], std::move(job));
+}
+
+// A node group's member is gone: its unconfirmed jobs go to the others.
+void drop_member(dispatcher_actor self, std::uint32_t gid, std::uint32_t slot) {
+  auto& group = self->state.groups[gid];
+  auto jobs = std::move(group.unconfirmed[slot]);
+  group.unconfirmed[slot].clear();
+  group.workers[slot] = nullptr;
+  group.load[slot] = 0;
+  for (auto i = group.bound.begin(); i != group.bound.end();)
+    i = i->second.first == slot ? group.bound.erase(i) : std::next(i);
+  for (auto& [seq, job] : jobs) {
+    ++self->state.redelivered;
+    route(self, gid, job.event, job.key, job.workspace);
+  }
+}
+
+// The node group of `type`, created on first use.
+std::uint32_t node_group(dispatcher_actor self, const std::string& type) {
+  auto& st = self->state;
+  if (auto i = st.node_groups.find(type); i != st.node_groups.end())
+    return i->second;
+  auto gid = static_cast<std::uint32_t>(st.groups.size());
+  group_routing routing;
+  routing.type = type;
+  routing.nodes = true;
+  st.groups.emplace_back(std::move(routing));
+  st.node_groups.emplace(type, gid);
+  if (type == "*")
+    st.wildcard.push_back(gid);
+  else
+    st.by_type[type].push_back(gid);
+  if (type.find("::") != std::string::npos)
+    st.subtype_routes = true;
+  return gid;
+}
+
+void join(dispatcher_actor self, const std::string& type, caf::actor member) {
+  auto gid = node_group(self, type);
+  if (!member)
+    return;
+  auto& group = self->state.groups[gid];
+  if (std::find(group.workers.begin(), group.workers.end(), member) !=
+      group.workers.end())
+    return;
+  auto free = std::find_if(group.workers.begin(), group.workers.end(),
+                           [](const caf::actor& w) { return !w; });
+  if (free != group.workers.end()) {
+    *free = member;
+  } else {
+    group.workers.push_back(member);
+    group.load.push_back(0);
+    group.unconfirmed.emplace_back();
+  }
+  self->monitor(member);
+  auto held = std::move(group.held);
+  group.held.clear();
+  for (auto& job : held)
+    route(self, gid, job.event, job.key, job.workspace);
+}
+
+// Every slot `member` holds in a node group (of `type`, or of all types).
+void leave(dispatcher_actor self, const caf::actor_addr& member,
+           const std::string* type) {
+  auto& st = self->state;
+  for (auto& [name, gid] : st.node_groups) {
+    if (type && name != *type)
+      continue;
+    auto& workers = st.groups[gid].workers;
+    for (std::uint32_t slot = 0; slot < workers.size(); ++slot)
+      if (workers[slot] && workers[slot].address() == member)
+        drop_member(self, gid, slot);
+  }
 }
 
 } // namespace
@@ -105,45 +214,56 @@ std::string dedupe_key(const nlohmann::json& event) {
 
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                          dispatcher_config cfg) {
-  self->state.overlap = overlap_filter{cfg.dedupe_capacity};
-  auto duplicates = cfg.duplicates;
-  auto skip_self = cfg.skip_self;
-  auto self_skipped = cfg.self_skipped;
-  auto team = cfg.team;
+  auto& st = self->state;
+  st.dedupe_capacity = cfg.dedupe_capacity;
+  st.hold_capacity = cfg.hold_capacity;
+  st.workspaces.emplace(
+      0, workspace_routing{workspace_config{cfg.team, cfg.skip_self,
+                                            cfg.duplicates, cfg.self_skipped},
+                           overlap_filter{cfg.dedupe_capacity},
+                           {}});
   for (auto& g : cfg.groups) {
-    auto gid = static_cast<std::uint32_t>(self->state.groups.size());
+    auto gid = static_cast<std::uint32_t>(st.groups.size());
     group_routing routing;
+    routing.type = g.type;
     routing.load.resize(g.workers.size(), 0);
     routing.workers = std::move(g.workers);
-    self->state.groups.emplace_back(std::move(routing));
+    st.groups.emplace_back(std::move(routing));
     if (g.type == "*")
-      self->state.wildcard.push_back(gid);
+      st.wildcard.push_back(gid);
     else
-      self->state.by_type[g.type].push_back(gid);
+      st.by_type[g.type].push_back(gid);
     if (g.type.find("::") != std::string::npos)
-      self->state.subtype_routes = true;
+      st.subtype_routes = true;
   }
+  self->set_down_handler(
+      [=](caf::down_msg& msg) { leave(self, msg.source, nullptr); });
   return {
       [=](rtm_event& msg) {
         auto& st = self->state;
+        auto ws = st.workspaces.find(msg.workspace);
+        if (ws == st.workspaces.end())
+          return; // removed: its events are no longer wanted
+        auto& wcfg = ws->second.config;
         if (msg.overlap != 0) {
           auto key = dedupe_key(msg.event.body());
-          if (!key.empty() && !st.overlap.admit(key, msg.overlap)) {
-            if (duplicates)
-              ++*duplicates;
+          if (!key.empty() && !ws->second.overlap.admit(key, msg.overlap)) {
+            if (wcfg.duplicates)
+              ++*wcfg.duplicates;
             return;
           }
         }
         auto& body = msg.event.body();
         // Handlers of this very event already see the team as it left it.
-        if (team)
-          team->apply(body);
-        if (skip_self && !st.self_id.empty()) {
+        if (wcfg.team)
+          wcfg.team->apply(body);
+        auto& self_id = ws->second.self_id;
+        if (wcfg.skip_self && !self_id.empty()) {
           auto user = body.find("user");
           if (user != body.end() && user->is_string() &&
-              user->get_ref<const std::string&>() == st.self_id) {
-            if (self_skipped)
-              ++*self_skipped;
+              user->get_ref<const std::string&>() == self_id) {
+            if (wcfg.self_skipped)
+              ++*wcfg.self_skipped;
             return;
           }
         }
@@ -164,20 +284,31 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
           ++st.unhandled;
           return;
         }
+        // Channel ids are unique across Slack, but a conversation is still
+        // told apart per workspace.
         auto key = conversation_key(body);
+        if (key != 0 && msg.workspace != 0)
+          key =
+              (key ^ (std::uint64_t{msg.workspace} * 0x9e3779b97f4a7c15u)) | 1;
         for (auto* gids : {typed, subtyped})
           if (gids)
             for (auto gid : *gids)
-              route(self, gid, msg.event, key);
+              route(self, gid, msg.event, key, msg.workspace);
         for (auto gid : st.wildcard)
-          route(self, gid, msg.event, key);
+          route(self, gid, msg.event, key, msg.workspace);
       },
       [=](job_done& msg) {
         auto& st = self->state;
         if (msg.group >= st.groups.size())
           return;
         auto& group = st.groups[msg.group];
-        if (msg.worker < group.load.size() && group.load[msg.worker] > 0)
+        if (msg.worker >= group.load.size())
+          return;
+        // A node's confirmation counts once, and only while its member is
+        // still the one the job went to.
+        if (group.nodes && group.unconfirmed[msg.worker].erase(msg.seq) == 0)
+          return;
+        if (group.load[msg.worker] > 0)
           --group.load[msg.worker];
         if (msg.key == 0)
           return;
@@ -185,10 +316,44 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
           if (--i->second.second == 0)
             group.bound.erase(i);
       },
-      [=](identity_atom, std::string& self_id) {
-        self->state.self_id = std::move(self_id);
+      [=](identity_atom, std::uint32_t workspace, std::string& self_id) {
+        auto& st = self->state;
+        if (auto i = st.workspaces.find(workspace); i != st.workspaces.end())
+          i->second.self_id = std::move(self_id);
+      },
+      [=](caf::put_atom, std::uint32_t workspace, workspace_config& wcfg) {
+        auto& st = self->state;
+        st.workspaces.insert_or_assign(
+            workspace, workspace_routing{std::move(wcfg),
+                                         overlap_filter{st.dedupe_capacity},
+                                         {}});
+      },
+      [=](caf::delete_atom, std::uint32_t workspace) {
+        self->state.workspaces.erase(workspace);
+      },
+      [=](caf::join_atom, std::string& type, caf::actor& member) {
+        join(self, type, std::move(member));
+      },
+      [=](caf::leave_atom, std::string& type, caf::actor& member) {
+        if (member)
+          leave(self, member.address(), &type);
       },
       [=](caf::get_atom) { return self->state.unhandled; },
+      [=](caf::get_atom, stats_atom) {
+        auto& st = self->state;
+        dispatch_stats result;
+        result.unhandled = st.unhandled;
+        result.redelivered = st.redelivered;
+        result.held_dropped = st.held_dropped;
+        for (auto& group : st.groups) {
+          result.held += group.held.size();
+          if (group.nodes)
+            for (auto& w : group.workers)
+              if (w)
+                ++result.members;
+        }
+        return result;
+      },
       [=](load_atom) {
         // Handler calls queued or running.
         std::uint64_t total = 0;

@@ -30,17 +30,42 @@ struct handler_group {
   std::vector<caf::actor> workers;
 };
 
-/// Per-group routing state.
+/// Per-group routing state. A local group has a fixed set of workers; a
+/// node group's members (handler nodes' workers) join and leave, so its
+/// slots may be empty, and it keeps every job until its member confirms it.
 struct group_routing {
+  std::string type;
+  /// True for a group of handler-node members.
+  bool nodes = false;
+  /// Null for a slot whose member left.
   std::vector<caf::actor> workers;
   /// Jobs sent to each worker and not yet done.
   std::vector<std::uint32_t> load;
   /// Conversation key -> (worker, jobs in flight) while it has jobs in flight.
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::uint32_t>>
       bound;
+  /// Numbers this group's jobs.
+  std::uint64_t next_seq = 1;
+  /// Node groups: per slot, the jobs sent and not yet confirmed, by `seq`.
+  std::vector<std::map<std::uint64_t, handler_job>> unconfirmed;
+  /// Node groups: jobs waiting for a member while the group has none.
+  std::deque<handler_job> held;
 };
 
-/// What the dispatcher needs.
+/// What the dispatcher does with one workspace's events before routing them.
+struct workspace_config {
+  /// Kept current from team events before they are routed (may be null).
+  std::shared_ptr<team_state> team;
+  /// Drop events whose `user` is the bot itself (told by `identity_atom`).
+  bool skip_self = false;
+  /// Counts events dropped as duplicates (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> duplicates;
+  /// Counts events skipped as the bot's own (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
+};
+
+/// What the dispatcher needs. The fields after `groups` configure workspace
+/// 0, a client's only one; a hub adds its workspaces with `put_atom`.
 struct dispatcher_config {
   std::vector<handler_group> groups;
   /// Counts events dropped as duplicates (may be null).
@@ -53,6 +78,9 @@ struct dispatcher_config {
   std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
   /// Kept current from team events before they are routed (may be null).
   std::shared_ptr<team_state> team;
+  /// Jobs a node group without members holds at most; beyond, the oldest
+  /// are dropped and counted.
+  std::size_t hold_capacity = 10000;
 };
 
 /// Merges the event streams of overlapping sockets, which carry copies of
@@ -83,18 +111,32 @@ private:
   std::deque<std::string> order_;
 };
 
+/// Per-workspace state of the dispatcher.
+struct workspace_routing {
+  workspace_config config;
+  /// Recent events that came while sockets overlapped.
+  overlap_filter overlap;
+  /// The bot's own user id (empty until a connection tells it).
+  std::string self_id;
+};
+
 /// State of the dispatcher.
 struct dispatcher_state {
   std::vector<group_routing> groups;
   /// Type -> indexes into `groups`; `"*"` groups are kept apart.
   std::map<std::string, std::vector<std::uint32_t>, std::less<>> by_type;
   std::vector<std::uint32_t> wildcard;
+  /// Type -> index of its node group.
+  std::map<std::string, std::uint32_t, std::less<>> node_groups;
+  std::unordered_map<std::uint32_t, workspace_routing> workspaces;
+  std::size_t dedupe_capacity = 4096;
+  std::size_t hold_capacity = 10000;
   /// Events that matched no handler.
   std::uint64_t unhandled = 0;
-  /// Recent events that came while sockets overlapped.
-  overlap_filter overlap;
-  /// The bot's own user id (empty until a connection tells it).
-  std::string self_id;
+  /// Node jobs sent again to another member after theirs left unconfirmed.
+  std::uint64_t redelivered = 0;
+  /// Held node jobs dropped because the hold was full.
+  std::uint64_t held_dropped = 0;
   /// True when some handler wants a `type::subtype`.
   bool subtype_routes = false;
   static inline const char* name = "slackrtm.dispatcher";
@@ -109,8 +151,21 @@ std::uint64_t conversation_key(const nlohmann::json& event);
 /// the events of one socket alone (`hello`, `goodbye`, `pong`).
 std::string dedupe_key(const nlohmann::json& event);
 
-/// Spawns with `system.spawn(dispatcher, cfg)`.
+/// Spawns with `system.spawn(dispatcher, cfg)`. Besides `rtm_event` and
+/// `job_done` it takes:
+/// - `(put_atom, id, workspace_config)` and `(delete_atom, id)`: a
+///   workspace's events are routed from the first until the second;
+/// - `(join_atom, type, member)`: a handler node's worker joins the node
+///   group of `type` (created on first use; a null member only creates it,
+///   so that its events are held until a member joins);
+///   `(leave_atom, type, member)` or the member's death: it leaves, and its
+///   unconfirmed jobs go to the other members (or are held);
+/// - `(get_atom, stats_atom)` -> `dispatch_stats`; `load_atom` -> calls
+///   queued or running.
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                          dispatcher_config cfg);
 
 } // namespace slackrtm
+
+// Local only: it holds the workspace's team cache and counters.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::workspace_config)

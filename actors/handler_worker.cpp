@@ -10,7 +10,7 @@ caf::behavior handler_worker(caf::event_based_actor* self,
   return {
       [=](handler_job& job) {
         try {
-          cfg.callback(job.event.body());
+          cfg.callback(job.workspace, job.event.body());
         } catch (const std::exception& ex) {
           if (cfg.errors)
             ++*cfg.errors;
@@ -25,7 +25,7 @@ caf::behavior handler_worker(caf::event_based_actor* self,
                            "' threw a non-standard exception");
         }
         self->send(caf::actor_cast<caf::actor>(self->current_sender()),
-                   job_done{job.group, job.worker, job.key});
+                   job_done{job.group, job.worker, job.key, job.seq});
       },
   };
 }

@@ -15,8 +15,9 @@ namespace slackrtm {
 
 class logger;
 
-/// Calls the user's handler for one event.
-using event_callback = std::function<void(const nlohmann::json& event)>;
+/// Calls the user's handler for one event of `workspace`.
+using event_callback =
+    std::function<void(std::uint32_t workspace, const nlohmann::json& event)>;
 
 /// What a worker needs.
 struct handler_worker_config {

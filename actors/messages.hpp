@@ -110,15 +110,21 @@ struct rtm_connect_result {
 struct rtm_event {
   shared_event event;
   std::uint64_t overlap = 0;
+  /// The workspace whose socket carried it (0: a client's only one).
+  std::uint32_t workspace = 0;
 };
 
-/// One handler call: `event` for handler group `group`, ordered by `key`
-/// (a hash of the conversation; 0 when the event has none).
+/// One handler call: `event` of `workspace` for handler group `group`,
+/// ordered by `key` (a hash of the conversation; 0 when the event has none).
+/// `seq` numbers the jobs of a group, so that a handler node's confirmation
+/// settles exactly the job it names.
 struct handler_job {
   shared_event event;
   std::uint32_t group = 0;
   std::uint32_t worker = 0;
   std::uint64_t key = 0;
+  std::uint32_t workspace = 0;
+  std::uint64_t seq = 0;
 };
 
 /// A worker finished a `handler_job`.
@@ -126,6 +132,36 @@ struct job_done {
   std::uint32_t group = 0;
   std::uint32_t worker = 0;
   std::uint64_t key = 0;
+  std::uint64_t seq = 0;
+};
+
+/// The dispatcher's counters (`(get_atom, stats_atom)`).
+struct dispatch_stats {
+  /// Events that matched no handler.
+  std::uint64_t unhandled = 0;
+  /// Node jobs sent again after their member left without confirming them.
+  std::uint64_t redelivered = 0;
+  /// Node jobs waiting for a member now.
+  std::uint64_t held = 0;
+  /// Node jobs dropped from a full hold.
+  std::uint64_t held_dropped = 0;
+  /// Handler-node workers joined now.
+  std::uint64_t members = 0;
+};
+
+// -- handler node <-> hub -----------------------------------------------------
+
+/// The hub's answer to a call a handler node relays (a Web API call or a
+/// socket send made by a handler running on the node).
+struct relay_answer {
+  /// True when `body` holds the answer (JSON text).
+  bool ok = false;
+  std::string body;
+  /// When not ok: `"api"` (Slack said `ok: false`; `error` is its code,
+  /// `status` the HTTP status, `body` the answer) or `"transport"`.
+  std::string kind;
+  std::string error;
+  std::int32_t status = 0;
 };
 
 // -- client -> supervisor -> connection ---------------------------------------
@@ -179,18 +215,30 @@ typename Inspector::result_type inspect(Inspector& f, rtm_connect_result& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rtm_event& x) {
-  return f(caf::meta::type_name("rtm_event"), x.event, x.overlap);
+  return f(caf::meta::type_name("rtm_event"), x.event, x.overlap, x.workspace);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, handler_job& x) {
   return f(caf::meta::type_name("handler_job"), x.event, x.group, x.worker,
-           x.key);
+           x.key, x.workspace, x.seq);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_done& x) {
-  return f(caf::meta::type_name("job_done"), x.group, x.worker, x.key);
+  return f(caf::meta::type_name("job_done"), x.group, x.worker, x.key, x.seq);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dispatch_stats& x) {
+  return f(caf::meta::type_name("dispatch_stats"), x.unhandled, x.redelivered,
+           x.held, x.held_dropped, x.members);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, relay_answer& x) {
+  return f(caf::meta::type_name("relay_answer"), x.ok, x.body, x.kind, x.error,
+           x.status);
 }
 
 template <class Inspector>
@@ -244,6 +292,8 @@ CAF_ADD_TYPE_ID(slackrtm, (slackrtm::job_done))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::outgoing_frame))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::socket_frame))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_reply))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::dispatch_stats))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::relay_answer))
 CAF_END_TYPE_ID_BLOCK(slackrtm)
 
 namespace slackrtm {
@@ -264,5 +314,11 @@ using load_atom = caf::atom_constant<caf::atom("load")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using identity_atom = caf::atom_constant<caf::atom("identity")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+/// A handler node relays a Web API call, a socket send, or asks which
+/// workspace a number stands for.
+using webapi_atom = caf::atom_constant<caf::atom("webapi")>;
+using rtmsend_atom = caf::atom_constant<caf::atom("rtmsend")>;
+using workspace_atom = caf::atom_constant<caf::atom("workspace")>;
 
 } // namespace slackrtm

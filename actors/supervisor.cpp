@@ -37,7 +37,10 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                         {"reason", std::move(reason)},
                         {"attempt", self->state.attempt},
                         {"delay_ms", delay.count()}};
-    self->send(cfg.lifecycle, handler_job{shared_event{std::move(note)}});
+    handler_job job;
+    job.event = shared_event{std::move(note)};
+    job.workspace = cfg.workspace;
+    self->send(cfg.lifecycle, std::move(job));
   };
   // Writes `request` to the current socket under a fresh id.
   auto write = [=](std::uint64_t request) {

@@ -46,6 +46,8 @@ struct supervisor_config {
   /// `{"type":"connecting"|"connected"|"disconnected"|"reconnecting"|"error",
   /// "reason":..,"attempt":..,"delay_ms":..}` (may be null).
   caf::actor lifecycle;
+  /// Stamped on those jobs: the workspace this supervisor serves.
+  std::uint32_t workspace = 0;
   /// Called once when the supervisor ends: with Slack's error code after a
   /// fatal error, with an empty string after a requested close.
   std::function<void(const std::string& fatal_error)> on_stop;

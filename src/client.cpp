@@ -13,7 +13,10 @@
 #include "actors/handler_worker.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
+#include "src/client_origin.hpp"
 #include "src/client_state.hpp"
+#include "src/engine.hpp"
+#include "src/handler_list.hpp"
 #include "transport/ws_transport.hpp"
 
 namespace slackrtm {
@@ -49,21 +52,6 @@ const char* to_string(lifecycle_kind x) {
 }
 
 namespace {
-
-// Turns the supervisor's note into what lifecycle handlers get.
-lifecycle_event to_lifecycle_event(const nlohmann::json& note) {
-  lifecycle_event ev;
-  auto type = note.value("type", std::string{});
-  for (auto kind : {lifecycle_kind::connecting, lifecycle_kind::connected,
-                    lifecycle_kind::disconnected, lifecycle_kind::reconnecting,
-                    lifecycle_kind::error})
-    if (type == to_string(kind))
-      ev.kind = kind;
-  ev.reason = note.value("reason", std::string{});
-  ev.attempt = note.value("attempt", 0u);
-  ev.delay = std::chrono::milliseconds{note.value("delay_ms", 0)};
-  return ev;
-}
 
 web_client_options web_options(const client_options& opts) {
   web_client_options result;
@@ -180,6 +168,20 @@ private:
 
 } // namespace
 
+lifecycle_event to_lifecycle_event(const nlohmann::json& note) {
+  lifecycle_event ev;
+  auto type = note.value("type", std::string{});
+  for (auto kind : {lifecycle_kind::connecting, lifecycle_kind::connected,
+                    lifecycle_kind::disconnected, lifecycle_kind::reconnecting,
+                    lifecycle_kind::error})
+    if (type == to_string(kind))
+      ev.kind = kind;
+  ev.reason = note.value("reason", std::string{});
+  ev.attempt = note.value("attempt", 0u);
+  ev.delay = std::chrono::milliseconds{note.value("delay_ms", 0)};
+  return ev;
+}
+
 struct client::impl {
   client& owner;
   client_options options;
@@ -188,22 +190,17 @@ struct client::impl {
   // it until `web`'s destructor has joined them.
   std::shared_ptr<team_state> team = std::make_shared<team_state>();
   slackrtm::web_client web;
-  // Declared before the actor system: sessions held by actors must go first.
-  std::shared_ptr<ws_transport> transport;
-  struct registration {
-    std::string type;
-    handler fn;
-    std::size_t workers; // 0: options.workers_per_handler
-  };
-  std::vector<registration> handlers;
+  client_origin origin;
+  handler_list handlers;
   std::vector<lifecycle_handler> lifecycle_handlers;
   caf::actor lifecycle;
   // Set when reading is on (from the first connect).
   std::shared_ptr<read_buffer> pulled;
-  std::unique_ptr<caf::actor_system_config> config;
-  std::unique_ptr<caf::actor_system> system;
-  caf::actor dispatcher;
-  std::vector<caf::actor> workers;
+  // A lone client's own runtime; null for a hub's workspace.
+  std::unique_ptr<engine> own;
+  // The runtime the actors run on: `own`, or the hub's.
+  engine* runtime = nullptr;
+  std::uint32_t workspace = 0;
   caf::actor supervisor;
 
   std::mutex mtx;
@@ -212,69 +209,58 @@ struct client::impl {
   bool closed = false;
   std::exception_ptr fatal;
 
-  impl(client& self, client_options opts)
+  impl(client& self, client_options opts, std::string name = {})
       : owner(self), options(checked(opts)),
         shared(std::make_shared<client_state>(
             std::make_shared<const logger>(opts.level, opts.sink, opts.token))),
-        web(web_options(opts)) {
+        web(web_options(opts)), origin(self, std::move(name)) {
     // nop
   }
 
+  workspace_config routing() const {
+    return workspace_config{team, options.skip_self_events,
+                            shared->duplicate_events,
+                            shared->self_events_skipped};
+  }
+
+  // A lone client: builds its runtime with its handlers.
   void build_actors() {
-    config = std::make_unique<caf::actor_system_config>();
-    add_message_types(*config);
-    if (options.scheduler_threads > 0)
-      config->set("scheduler.max-threads", options.scheduler_threads);
-    system = std::make_unique<caf::actor_system>(*config);
-    transport = make_beast_ws_transport(
-        options.tls, options.timeout, shared->log,
-        make_proxy_settings(options.proxy, options.no_proxy));
-    std::vector<handler_group> groups;
-    auto errors = std::shared_ptr<std::atomic<std::uint64_t>>(
-        shared, &shared->handler_errors);
+    own = std::make_unique<engine>(engine_options_for(options, shared->log));
+    runtime = own.get();
+    std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
-      handler_group group{type, {}};
-      auto callback = [this, fn = fn](const nlohmann::json& event) {
-        context ctx{owner, web};
-        fn(ctx, event);
+      auto callback = [this, fn = fn](std::uint32_t, const nlohmann::json& ev) {
+        context ctx{origin};
+        fn(ctx, ev);
       };
-      auto n = count > 0 ? count : options.workers_per_handler;
-      for (std::size_t i = 0; i < n; ++i) {
-        auto worker = system->spawn<caf::detached>(
-            handler_worker,
-            handler_worker_config{callback, shared->log, errors});
-        group.workers.push_back(worker);
-        workers.push_back(worker);
-      }
-      groups.push_back(std::move(group));
+      specs.push_back(handler_spec{
+          type, callback, count > 0 ? count : options.workers_per_handler});
     }
     if (options.read_buffer > 0 || handlers.empty()) {
       // One worker: `read()` sees the events in arrival order.
       pulled = std::make_shared<read_buffer>(
           options.read_buffer > 0 ? options.read_buffer : 10000);
-      auto callback = [buffer = pulled](const nlohmann::json& event) {
+      auto callback = [buffer = pulled](std::uint32_t,
+                                        const nlohmann::json& event) {
         buffer->push(event);
       };
-      auto worker = system->spawn<caf::detached>(
-          handler_worker, handler_worker_config{callback, shared->log, errors});
-      workers.push_back(worker);
-      groups.push_back(handler_group{"*", {worker}});
+      specs.push_back(handler_spec{"*", callback, 1});
     }
     dispatcher_config dcfg;
-    dcfg.groups = std::move(groups);
-    dcfg.duplicates = shared->duplicate_events;
-    dcfg.skip_self = options.skip_self_events;
-    dcfg.self_skipped = shared->self_events_skipped;
-    dcfg.team = team;
-    dispatcher = system->spawn(slackrtm::dispatcher, std::move(dcfg));
+    auto ws = routing();
+    dcfg.duplicates = ws.duplicates;
+    dcfg.skip_self = ws.skip_self;
+    dcfg.self_skipped = ws.self_skipped;
+    dcfg.team = ws.team;
+    own->start(std::move(specs), std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
-      auto callback = [fns = lifecycle_handlers](const nlohmann::json& note) {
+      auto callback = [fns = lifecycle_handlers](std::uint32_t,
+                                                 const nlohmann::json& note) {
         auto ev = to_lifecycle_event(note);
         for (auto& fn : fns)
           fn(ev);
       };
-      lifecycle = system->spawn<caf::detached>(
-          handler_worker, handler_worker_config{callback, shared->log, errors});
+      lifecycle = own->spawn_worker(callback);
     }
   }
 
@@ -285,10 +271,12 @@ struct client::impl {
     cfg.max_backoff = options.max_backoff;
     cfg.send_timeout = options.send_timeout;
     cfg.lifecycle = lifecycle;
+    cfg.workspace = workspace;
     cfg.outbox_limits.capacity = options.outbox_capacity;
     connection_config conn;
-    conn.dispatcher = dispatcher;
-    conn.transport = transport;
+    conn.dispatcher = runtime->dispatcher();
+    conn.workspace = workspace;
+    conn.transport = runtime->transport();
     conn.ping_interval = options.ping_interval;
     conn.pong_timeout = options.pong_timeout.count() > 0
                             ? options.pong_timeout
@@ -303,11 +291,11 @@ struct client::impl {
             caf::anon_send(connection, to_result(answer, err));
           });
     };
-    cfg.spawn_connection = [this, conn](caf::actor sup,
-                                        bool successor) mutable {
+    auto* rt = runtime;
+    cfg.spawn_connection = [rt, conn](caf::actor sup, bool successor) mutable {
       conn.supervisor = sup;
       conn.successor = successor;
-      return system->spawn(slackrtm::connection, conn);
+      return rt->system().spawn(slackrtm::connection, conn);
     };
     cfg.on_stop = [this](const std::string& fatal_error) {
       std::lock_guard<std::mutex> guard{mtx};
@@ -320,7 +308,7 @@ struct client::impl {
       cv.notify_all();
     };
     supervising = true;
-    supervisor = system->spawn(slackrtm::supervisor, std::move(cfg));
+    supervisor = runtime->system().spawn(slackrtm::supervisor, std::move(cfg));
   }
 
   // Runs on a Web API thread with rtm.connect's (or rtm.start's) answer.
@@ -351,49 +339,19 @@ struct client::impl {
     caf::anon_send(supervisor, caf::close_atom::value);
     cv.wait(guard, [this] { return !supervising; });
   }
-
-  // Waits, up to the grace period, until no handler call is queued or
-  // running. Never called from an actor or a handler.
-  void await_idle_handlers() {
-    if (!dispatcher)
-      return;
-    caf::scoped_actor self{*system};
-    auto deadline = std::chrono::steady_clock::now() + options.close_grace;
-    for (;;) {
-      std::uint64_t load = 0;
-      self->request(dispatcher, std::chrono::seconds{1}, load_atom::value)
-          .receive([&](std::uint64_t x) { load = x; },
-                   [&](caf::error&) { load = 0; });
-      if (load == 0)
-        return;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        shared->log->warning("closing with ", load,
-                             " handler call(s) unfinished");
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{20});
-    }
-  }
-
-  // Ends the workers and the dispatcher and drops our handles: a detached
-  // actor's thread only ends once no handle refers to it anymore.
-  void stop_workers() {
-    for (auto& w : workers)
-      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-    if (dispatcher)
-      caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
-    if (lifecycle)
-      caf::anon_send_exit(lifecycle, caf::exit_reason::user_shutdown);
-    lifecycle = nullptr;
-    workers.clear();
-    dispatcher = nullptr;
-    supervisor = nullptr;
-  }
 };
 
 client::client(client_options options)
     : impl_(std::make_unique<impl>(*this, std::move(options))) {
   // nop
+}
+
+client::client(client_options options, const attachment& where)
+    : impl_(std::make_unique<impl>(*this, std::move(options), where.name)) {
+  impl_->runtime = where.runtime;
+  impl_->workspace = where.workspace;
+  impl_->lifecycle = where.lifecycle;
+  impl_->runtime->add_workspace(where.workspace, impl_->routing());
 }
 
 client::~client() {
@@ -402,10 +360,14 @@ client::~client() {
     std::unique_lock<std::mutex> guard{impl_->mtx};
     impl_->cv.wait(guard, [this] { return !impl_->supervising; });
   }
-  impl_->await_idle_handlers();
-  impl_->stop_workers();
-  impl_->system.reset();
-  impl_->transport.reset();
+  // A hub's workspace: the hub owns the runtime and settles its handlers.
+  if (!impl_->own)
+    return;
+  impl_->own->await_idle(impl_->options.close_grace);
+  impl_->own->stop_workers();
+  impl_->lifecycle = nullptr;
+  impl_->supervisor = nullptr;
+  impl_->own.reset();
 }
 
 client& client::on(std::string type, handler fn) {
@@ -413,30 +375,31 @@ client& client::on(std::string type, handler fn) {
 }
 
 client& client::on(std::string type, handler fn, std::size_t workers) {
-  if (!fn)
-    throw std::invalid_argument("slackrtm: empty handler for " + type);
-  if (type.empty())
-    throw std::invalid_argument("slackrtm: empty event type");
+  auto entry = checked_handler(std::move(type), std::move(fn), workers);
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (impl_->system)
-    throw std::logic_error("slackrtm: register handlers before connecting");
-  impl_->handlers.push_back({std::move(type), std::move(fn), workers});
+  if (impl_->runtime)
+    throw std::logic_error(impl_->own ? "slackrtm: register handlers before "
+                                        "connecting"
+                                      : "slackrtm: register a workspace's "
+                                        "handlers on its hub");
+  impl_->handlers.push_back(std::move(entry));
   return *this;
 }
 
 client& client::on(const std::string& type, const std::string& subtype,
                    handler fn) {
-  if (subtype.empty())
-    return on(type, std::move(fn));
-  return on(type + "::" + subtype, std::move(fn));
+  return on(subtype_route(type, subtype), std::move(fn));
 }
 
 client& client::on_lifecycle(lifecycle_handler fn) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty lifecycle handler");
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (impl_->system)
-    throw std::logic_error("slackrtm: register handlers before connecting");
+  if (impl_->runtime)
+    throw std::logic_error(impl_->own ? "slackrtm: register handlers before "
+                                        "connecting"
+                                      : "slackrtm: register a workspace's "
+                                        "handlers on its hub");
   impl_->lifecycle_handlers.push_back(std::move(fn));
   return *this;
 }
@@ -452,7 +415,7 @@ void client::connect() {
     throw std::logic_error("slackrtm: the client is closed");
   if (impl_->supervising)
     return;
-  if (!impl_->system)
+  if (!impl_->runtime)
     impl_->build_actors();
   impl_->start_supervisor();
 }
@@ -481,15 +444,31 @@ void client::close() {
 }
 
 std::future<nlohmann::json> client::send(nlohmann::json frame) {
+  auto promise = std::make_shared<std::promise<nlohmann::json>>();
+  auto result = promise->get_future();
+  send_async(std::move(frame),
+             [promise](nlohmann::json reply, std::exception_ptr err) {
+               if (err)
+                 promise->set_exception(err);
+               else
+                 promise->set_value(std::move(reply));
+             });
+  return result;
+}
+
+void client::send_async(nlohmann::json frame, send_callback done) {
   if (!frame.is_object())
     throw std::invalid_argument("slackrtm: a frame must be a JSON object");
-  auto [request, result] = impl_->shared->acks.add();
-  std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (!impl_->supervising)
-    impl_->shared->acks.fail(request, "not connected");
-  else
+  if (!done)
+    throw std::invalid_argument("slackrtm: send_async needs a callback");
+  auto request = impl_->shared->acks.add(std::move(done));
+  std::unique_lock<std::mutex> guard{impl_->mtx};
+  if (impl_->supervising) {
     caf::anon_send(impl_->supervisor, outgoing_frame{request, frame.dump()});
-  return std::move(result);
+    return;
+  }
+  guard.unlock(); // `done` may call back into the client
+  impl_->shared->acks.fail(request, "not connected");
 }
 
 std::future<nlohmann::json> client::send_message(const std::string& channel,
@@ -536,7 +515,7 @@ std::vector<nlohmann::json> client::read(std::chrono::milliseconds timeout) {
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
     buffer = impl_->pulled;
-    if (!buffer && impl_->system)
+    if (!buffer && impl_->runtime)
       throw std::logic_error("slackrtm: read() needs read_buffer > 0 when "
                              "handlers are registered");
   }
@@ -571,7 +550,8 @@ client_stats client::stats() const {
   result.events = s.events;
   result.malformed_frames = s.malformed_frames;
   result.connections = s.connections;
-  result.handler_errors = s.handler_errors;
+  result.handler_errors =
+      impl_->own ? impl_->own->handler_errors() : s.handler_errors.load();
   result.duplicate_events = *s.duplicate_events;
   result.self_events_skipped = *s.self_events_skipped;
   std::shared_ptr<read_buffer> buffer;

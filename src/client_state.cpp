@@ -6,30 +6,41 @@
 namespace slackrtm {
 
 std::pair<std::uint64_t, std::future<nlohmann::json>> ack_registry::add() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  auto id = next_++;
-  auto& promise = pending_[id];
-  return {id, promise.get_future()};
+  auto promise = std::make_shared<std::promise<nlohmann::json>>();
+  auto result = promise->get_future();
+  auto id = add([promise](nlohmann::json reply, std::exception_ptr err) {
+    if (err)
+      promise->set_exception(err);
+    else
+      promise->set_value(std::move(reply));
+  });
+  return {id, std::move(result)};
 }
 
-std::optional<std::promise<nlohmann::json>>
-ack_registry::take(std::uint64_t request) {
+std::uint64_t ack_registry::add(callback done) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto id = next_++;
+  pending_.emplace(id, std::move(done));
+  return id;
+}
+
+ack_registry::callback ack_registry::take(std::uint64_t request) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = pending_.find(request);
   if (i == pending_.end())
-    return std::nullopt;
-  auto promise = std::move(i->second);
+    return nullptr;
+  auto done = std::move(i->second);
   pending_.erase(i);
-  return promise;
+  return done;
 }
 
 void ack_registry::resolve(std::uint64_t request, nlohmann::json reply) {
-  auto promise = take(request);
-  if (!promise)
+  auto done = take(request);
+  if (!done)
     return;
   auto ok = reply.find("ok");
   if (ok != reply.end() && ok->is_boolean() && ok->get<bool>()) {
-    promise->set_value(std::move(reply));
+    done(std::move(reply), nullptr);
     return;
   }
   std::string msg = "unknown error";
@@ -37,23 +48,23 @@ void ack_registry::resolve(std::uint64_t request, nlohmann::json reply) {
     if (auto m = err->find("msg"); m != err->end() && m->is_string())
       msg = m->get<std::string>();
   }
-  promise->set_exception(
-      std::make_exception_ptr(api_error("rtm.send", msg, 0, std::move(reply))));
+  done(nullptr, std::make_exception_ptr(
+                    api_error("rtm.send", msg, 0, std::move(reply))));
 }
 
 void ack_registry::fail(std::uint64_t request, const std::string& why) {
-  if (auto promise = take(request))
-    promise->set_exception(std::make_exception_ptr(transport_error(why)));
+  if (auto done = take(request))
+    done(nullptr, std::make_exception_ptr(transport_error(why)));
 }
 
 void ack_registry::fail_all(const std::string& why) {
-  std::unordered_map<std::uint64_t, std::promise<nlohmann::json>> all;
+  std::unordered_map<std::uint64_t, callback> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     all.swap(pending_);
   }
-  for (auto& [id, promise] : all)
-    promise.set_exception(std::make_exception_ptr(transport_error(why)));
+  for (auto& [id, done] : all)
+    done(nullptr, std::make_exception_ptr(transport_error(why)));
 }
 
 std::size_t ack_registry::pending() const {

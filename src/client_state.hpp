@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -22,8 +23,15 @@ namespace slackrtm {
 /// Sends waiting for their `reply_to`, by request number. Thread-safe.
 class ack_registry {
 public:
+  /// Completes a send: the reply, or the error.
+  using callback = std::function<void(nlohmann::json, std::exception_ptr)>;
+
   /// Registers a new send; returns its request number and its future.
   std::pair<std::uint64_t, std::future<nlohmann::json>> add();
+
+  /// Registers a new send completed by `done`, called once on the thread
+  /// that settles it; returns its request number.
+  std::uint64_t add(callback done);
 
   /// Completes `request` with Slack's reply: the value on `ok: true`, an
   /// `api_error` otherwise.
@@ -39,12 +47,12 @@ public:
   std::size_t pending() const;
 
 private:
-  // Removes and returns the promise of `request`, if still pending.
-  std::optional<std::promise<nlohmann::json>> take(std::uint64_t request);
+  // Removes and returns the callback of `request`, if still pending.
+  callback take(std::uint64_t request);
 
   mutable std::mutex mtx_;
   std::uint64_t next_ = 1;
-  std::unordered_map<std::uint64_t, std::promise<nlohmann::json>> pending_;
+  std::unordered_map<std::uint64_t, callback> pending_;
 };
 
 /// Shared by a client and its actors.

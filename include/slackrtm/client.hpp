@@ -150,6 +150,16 @@ public:
   /// dies before the reply is sent again on the next one (at-least-once).
   std::future<nlohmann::json> send(nlohmann::json frame);
 
+  /// Completes a `send_async`: Slack's reply, or why the send failed (the
+  /// same errors as `send`'s future holds).
+  using send_callback =
+      std::function<void(nlohmann::json reply, std::exception_ptr error)>;
+
+  /// Like `send`, completed by `done` instead of a future. `done` runs
+  /// once, on an internal thread (the client's, or the caller's when the
+  /// send fails at once), and must not block.
+  void send_async(nlohmann::json frame, send_callback done);
+
   /// Sends a message over the socket (plain text, optionally in a thread).
   std::future<nlohmann::json> send_message(const std::string& channel,
                                            const std::string& text,
@@ -215,6 +225,14 @@ public:
   nlohmann::json identity() const;
 
 private:
+  friend class hub;
+
+  /// Where a hub's workspace plugs into the hub's shared runtime.
+  struct attachment;
+
+  /// Builds a workspace of a hub: no handlers or workers of its own.
+  client(client_options options, const attachment& where);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -4,11 +4,15 @@
 namespace slackrtm {
 
 class client;
+class hub;
+class node;
 class context;
 class web_client;
 class api_error;
 class transport_error;
 struct client_options;
+struct hub_options;
+struct node_options;
 struct web_client_options;
 struct tls_options;
 

@@ -26,7 +26,7 @@ caf::behavior event_sink(caf::event_based_actor*,
         events->push_back(ev.event.body());
         marks->push_back(ev.overlap != 0);
       },
-      [=](identity_atom, std::string& self_id) {
+      [=](identity_atom, std::uint32_t, std::string& self_id) {
         identities->push_back(self_id);
       },
   };

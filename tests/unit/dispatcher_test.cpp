@@ -42,6 +42,7 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<std::atomic<std::uint64_t>> self_skipped =
       std::make_shared<std::atomic<std::uint64_t>>(0);
   bool skip_self = false;
+  std::size_t hold_capacity = 10000;
 
   caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
                              bool auto_done = true) {
@@ -57,6 +58,7 @@ struct fixture : slackrtm::test::fixture {
     cfg.duplicates = duplicates;
     cfg.skip_self = skip_self;
     cfg.self_skipped = self_skipped;
+    cfg.hold_capacity = hold_capacity;
     auto result = sys.spawn(dispatcher, cfg);
     drain();
     return result;
@@ -67,6 +69,31 @@ struct fixture : slackrtm::test::fixture {
                std::uint64_t overlap = 0) {
     self->send(disp, rtm_event{shared_event{std::move(ev)}, overlap});
     drain();
+  }
+
+  // A handler node's worker that records its jobs and never confirms them.
+  std::pair<caf::actor, std::shared_ptr<std::vector<seen_job>>>
+  join_member(const caf::actor& disp, const std::string& type) {
+    auto log = std::make_shared<std::vector<seen_job>>();
+    auto member = sys.spawn(probe_worker, log, false);
+    self->send(disp, caf::join_atom::value, type, member);
+    drain();
+    return {member, log};
+  }
+
+  dispatch_stats stats(const caf::actor& disp) {
+    dispatch_stats result;
+    self->send(disp, caf::get_atom::value, stats_atom::value);
+    drain();
+    self->receive([&](dispatch_stats& x) { result = x; });
+    return result;
+  }
+
+  static std::vector<std::string> texts(const std::vector<seen_job>& jobs) {
+    std::vector<std::string> result;
+    for (auto& job : jobs)
+      result.push_back(job.text);
+    return result;
   }
 
   static nlohmann::json message(const std::string& channel,
@@ -250,7 +277,8 @@ CAF_TEST(the bots own events are skipped once its id is known) {
   auto own = message("C1", "mine");
   own["user"] = "U0BOT";
   deliver(disp, own); // id not known yet: delivered
-  self->send(disp, identity_atom::value, std::string{"U0BOT"});
+  self->send(disp, identity_atom::value, std::uint32_t{0},
+             std::string{"U0BOT"});
   drain();
   deliver(disp, own);
   auto other = message("C1", "theirs");
@@ -263,11 +291,113 @@ CAF_TEST(the bots own events are skipped once its id is known) {
 
 CAF_TEST(with skipping off the bots own events are delivered) {
   auto disp = make_dispatcher({{"*", 1}});
-  self->send(disp, identity_atom::value, std::string{"U0BOT"});
+  self->send(disp, identity_atom::value, std::uint32_t{0},
+             std::string{"U0BOT"});
   drain();
   auto own = message("C1", "mine");
   own["user"] = "U0BOT";
   deliver(disp, own);
+  CAF_CHECK_EQUAL(seen->size(), 1u);
+}
+
+CAF_TEST(node members share a group and a dead members jobs go to another) {
+  auto disp = make_dispatcher({});
+  auto [m1, log1] = join_member(disp, "message");
+  auto [m2, log2] = join_member(disp, "message");
+  deliver(disp, message("C1", "a1"));
+  deliver(disp, message("C2", "b1"));
+  deliver(disp, message("C1", "a2"));
+  // Each event went to exactly one member, a conversation to one member.
+  CAF_REQUIRE_EQUAL(log1->size() + log2->size(), 3u);
+  auto& c1_log = (*log1)[0].channel == "C1" ? log1 : log2;
+  auto& other_log = c1_log == log1 ? log2 : log1;
+  auto& c1_member = c1_log == log1 ? m1 : m2;
+  CAF_CHECK_EQUAL(texts(*c1_log), (std::vector<std::string>{"a1", "a2"}));
+  CAF_CHECK_EQUAL(texts(*other_log), (std::vector<std::string>{"b1"}));
+  CAF_CHECK_EQUAL(stats(disp).members, 2u);
+  // The member of C1 dies without confirming: its jobs go, in order, to the
+  // member left.
+  caf::anon_send_exit(c1_member, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK_EQUAL(texts(*other_log),
+                  (std::vector<std::string>{"b1", "a1", "a2"}));
+  auto after = stats(disp);
+  CAF_CHECK_EQUAL(after.redelivered, 2u);
+  CAF_CHECK_EQUAL(after.members, 1u);
+  // New events of C1 follow its jobs to the member left.
+  deliver(disp, message("C1", "a3"));
+  CAF_CHECK_EQUAL(other_log->back().text, "a3");
+}
+
+CAF_TEST(a confirmation settles its job once and only from its member) {
+  auto disp = make_dispatcher({});
+  auto [m1, log1] = join_member(disp, "message");
+  deliver(disp, message("C1", "a1"));
+  CAF_REQUIRE_EQUAL(log1->size(), 1u);
+  self->send(disp, load_atom::value);
+  drain();
+  self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 1u); });
+  // A confirmation of a job number never sent changes nothing.
+  auto key = conversation_key(message("C1", ""));
+  self->send(disp, job_done{0, 0, key, 99});
+  drain();
+  self->send(disp, load_atom::value);
+  drain();
+  self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 1u); });
+  // The real one settles it; a repeat of it is ignored.
+  self->send(disp, job_done{0, 0, key, 1});
+  self->send(disp, job_done{0, 0, key, 1});
+  drain();
+  self->send(disp, load_atom::value);
+  drain();
+  self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 0u); });
+  // Confirmed jobs are not sent again when the member dies.
+  caf::anon_send_exit(m1, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK_EQUAL(stats(disp).redelivered, 0u);
+}
+
+CAF_TEST(a node group without members holds the newest events up to its cap) {
+  hold_capacity = 2;
+  auto disp = make_dispatcher({});
+  self->send(disp, caf::join_atom::value, std::string{"message"}, caf::actor{});
+  drain();
+  deliver(disp, message("C1", "a1"));
+  deliver(disp, message("C2", "b1"));
+  deliver(disp, message("C1", "a2"));
+  auto held = stats(disp);
+  CAF_CHECK_EQUAL(held.held, 2u);
+  CAF_CHECK_EQUAL(held.held_dropped, 1u);
+  CAF_CHECK_EQUAL(held.unhandled, 0u);
+  // The first member gets what was held, oldest first.
+  auto [m1, log1] = join_member(disp, "message");
+  CAF_CHECK_EQUAL(texts(*log1), (std::vector<std::string>{"b1", "a2"}));
+  CAF_CHECK_EQUAL(stats(disp).held, 0u);
+  // When the last member leaves, its unconfirmed jobs are held again.
+  self->send(disp, caf::leave_atom::value, std::string{"message"}, m1);
+  drain();
+  CAF_CHECK_EQUAL(stats(disp).held, 2u);
+}
+
+CAF_TEST(workspaces are routed apart and a removed one is dropped) {
+  auto disp = make_dispatcher({{"message", 1}});
+  auto skipped = std::make_shared<std::atomic<std::uint64_t>>(0);
+  self->send(disp, caf::put_atom::value, std::uint32_t{7},
+             workspace_config{nullptr, true, nullptr, skipped});
+  self->send(disp, identity_atom::value, std::uint32_t{7},
+             std::string{"U0BOT7"});
+  drain();
+  auto own = message("C1", "mine");
+  own["user"] = "U0BOT7";
+  self->send(disp, rtm_event{shared_event{own}, 0, 7});
+  // Workspace 0 has another bot: U0BOT7's message is a user's there.
+  self->send(disp, rtm_event{shared_event{own}, 0, 0});
+  drain();
+  CAF_REQUIRE_EQUAL(seen->size(), 1u);
+  CAF_CHECK_EQUAL(skipped->load(), 1u);
+  self->send(disp, caf::delete_atom::value, std::uint32_t{7});
+  self->send(disp, rtm_event{shared_event{message("C1", "late")}, 0, 7});
+  drain();
   CAF_CHECK_EQUAL(seen->size(), 1u);
 }
 

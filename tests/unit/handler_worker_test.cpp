@@ -20,7 +20,7 @@ struct fixture : slackrtm::test::fixture {
 
   caf::actor make_worker() {
     handler_worker_config cfg;
-    cfg.callback = [this](const nlohmann::json& ev) {
+    cfg.callback = [this](std::uint32_t, const nlohmann::json& ev) {
       auto text = ev.value("text", "");
       if (text == "boom")
         throw std::runtime_error("handler failed on purpose");

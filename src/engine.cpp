@@ -1,0 +1,138 @@
+// Builds the actor system (with CAF's middleman when nodes may join), the
+// socket transport, the handler workers and the dispatcher.
+#include "src/engine.hpp"
+
+#include <thread>
+
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+
+namespace slackrtm {
+
+std::unique_ptr<caf::actor_system_config>
+make_system_config(std::size_t threads, bool network, const std::string& cert,
+                   const std::string& key, const std::string& ca) {
+  auto config = std::make_unique<caf::actor_system_config>();
+  add_message_types(*config);
+  if (threads > 0)
+    config->set("scheduler.max-threads", threads);
+  if (network) {
+    config->load<caf::io::middleman>();
+    if (!cert.empty() || !ca.empty()) {
+      config->load<caf::openssl::manager>();
+      config->openssl_certificate = cert;
+      config->openssl_key = key;
+      config->openssl_cafile = ca;
+    }
+  }
+  return config;
+}
+
+engine_options engine_options_for(const client_options& opts,
+                                  std::shared_ptr<const logger> log) {
+  engine_options result;
+  result.scheduler_threads = opts.scheduler_threads;
+  result.tls = opts.tls;
+  result.timeout = opts.timeout;
+  result.proxy = opts.proxy;
+  result.no_proxy = opts.no_proxy;
+  result.log = std::move(log);
+  return result;
+}
+
+engine::engine(const engine_options& options) : log_(options.log) {
+  config_ =
+      make_system_config(options.scheduler_threads, options.network,
+                         options.node_cert, options.node_key, options.node_ca);
+  node_tls_ = options.network &&
+              (!options.node_cert.empty() || !options.node_ca.empty());
+  system_ = std::make_unique<caf::actor_system>(*config_);
+  transport_ = make_beast_ws_transport(
+      options.tls, options.timeout, log_,
+      make_proxy_settings(options.proxy, options.no_proxy));
+}
+
+engine::~engine() {
+  stop_workers();
+  system_.reset();
+  transport_.reset();
+}
+
+void engine::start(std::vector<handler_spec> specs, dispatcher_config base) {
+  if (dispatcher_)
+    return;
+  std::vector<handler_group> groups;
+  for (auto& spec : specs) {
+    handler_group group{spec.type, {}};
+    for (std::size_t i = 0; i < std::max<std::size_t>(spec.workers, 1); ++i) {
+      auto worker = spawn_worker(spec.callback);
+      group.workers.push_back(worker);
+    }
+    groups.push_back(std::move(group));
+  }
+  base.groups = std::move(groups);
+  dispatcher_ = system_->spawn(slackrtm::dispatcher, std::move(base));
+}
+
+caf::actor engine::spawn_worker(event_callback callback) {
+  auto worker = system_->spawn<caf::detached>(
+      handler_worker,
+      handler_worker_config{std::move(callback), log_, errors_});
+  workers_.push_back(worker);
+  return worker;
+}
+
+void engine::add_workspace(std::uint32_t id, workspace_config config) {
+  caf::anon_send(dispatcher_, caf::put_atom::value, id, std::move(config));
+}
+
+void engine::remove_workspace(std::uint32_t id) {
+  if (dispatcher_)
+    caf::anon_send(dispatcher_, caf::delete_atom::value, id);
+}
+
+std::uint64_t engine::load() {
+  if (!dispatcher_)
+    return 0;
+  std::uint64_t result = 0;
+  caf::scoped_actor self{*system_};
+  self->request(dispatcher_, std::chrono::seconds{1}, load_atom::value)
+      .receive([&](std::uint64_t x) { result = x; }, [](caf::error&) {});
+  return result;
+}
+
+dispatch_stats engine::stats() {
+  dispatch_stats result;
+  if (!dispatcher_)
+    return result;
+  caf::scoped_actor self{*system_};
+  self->request(dispatcher_, std::chrono::seconds{1}, caf::get_atom::value,
+                stats_atom::value)
+      .receive([&](dispatch_stats& x) { result = x; }, [](caf::error&) {});
+  return result;
+}
+
+bool engine::await_idle(std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    auto pending = load();
+    if (pending == 0)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log_->warning("closing with ", pending, " handler call(s) unfinished");
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
+void engine::stop_workers() {
+  for (auto& w : workers_)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  if (dispatcher_)
+    caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
+  workers_.clear();
+  dispatcher_ = nullptr;
+}
+
+} // namespace slackrtm

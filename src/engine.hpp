@@ -1,0 +1,155 @@
+// The runtime a client owns, or a hub shares among its workspaces: one actor
+// system, one socket thread, one dispatcher and the handler workers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/dispatcher.hpp"
+#include "actors/handler_worker.hpp"
+#include "actors/messages.hpp"
+#include "slackrtm/options.hpp"
+#include "src/logger.hpp"
+#include "transport/ws_transport.hpp"
+
+namespace slackrtm {
+
+/// How the engine is built.
+struct engine_options {
+  /// Threads of CAF's scheduler (0: one per core).
+  std::size_t scheduler_threads = 0;
+  /// Certificate checks, socket deadline and proxy of the socket transport.
+  tls_options tls;
+  std::chrono::milliseconds timeout{30000};
+  std::string proxy;
+  std::string no_proxy;
+  std::shared_ptr<const logger> log;
+  /// Load CAF's middleman (handler nodes join over the network).
+  bool network = false;
+  /// Between nodes: TLS with this certificate, key and CA file
+  /// (`caf::openssl`); empty: plain TCP.
+  std::string node_cert;
+  std::string node_key;
+  std::string node_ca;
+};
+
+/// An actor system configuration with our message types, `threads`
+/// scheduler threads (0: one per core), and with `network` CAF's middleman,
+/// over TLS (`caf::openssl`) when a certificate or a CA file is given.
+std::unique_ptr<caf::actor_system_config>
+make_system_config(std::size_t threads, bool network, const std::string& cert,
+                   const std::string& key, const std::string& ca);
+
+/// The engine settings of `opts` (socket TLS, deadline, proxy, threads).
+engine_options engine_options_for(const client_options& opts,
+                                  std::shared_ptr<const logger> log);
+
+/// Handlers of one event type and how many workers they get.
+struct handler_spec {
+  std::string type;
+  event_callback callback;
+  std::size_t workers = 1;
+};
+
+class engine {
+public:
+  // -- constructors -----------------------------------------------------------
+
+  explicit engine(const engine_options& options);
+
+  /// Stops the workers and the dispatcher, then waits for every actor.
+  ~engine();
+
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // -- mutators ---------------------------------------------------------------
+
+  /// Spawns the workers of `specs` and the dispatcher (once).
+  void start(std::vector<handler_spec> specs, dispatcher_config base);
+
+  /// Spawns a detached worker that runs `callback` for each job it gets.
+  caf::actor spawn_worker(event_callback callback);
+
+  /// Routes the events of workspace `id` from now on.
+  void add_workspace(std::uint32_t id, workspace_config config);
+
+  /// Stops routing the events of workspace `id`.
+  void remove_workspace(std::uint32_t id);
+
+  /// Waits up to `grace` until no handler call is queued or running; false
+  /// when some still are. Never call from an actor or a handler.
+  bool await_idle(std::chrono::milliseconds grace);
+
+  /// Ends the workers and the dispatcher (a detached actor's thread only
+  /// ends once no handle refers to it anymore).
+  void stop_workers();
+
+  // -- observers --------------------------------------------------------------
+
+  caf::actor_system& system() noexcept { return *system_; }
+
+  const std::shared_ptr<ws_transport>& transport() const noexcept {
+    return transport_;
+  }
+
+  const caf::actor& dispatcher() const noexcept { return dispatcher_; }
+
+  /// Handler calls that threw.
+  std::uint64_t handler_errors() const noexcept { return *errors_; }
+
+  /// The dispatcher's counters (zeros before `start`).
+  dispatch_stats stats();
+
+  /// Handler calls queued or running.
+  std::uint64_t load();
+
+  const std::shared_ptr<const logger>& log() const noexcept { return log_; }
+
+  /// True when the middleman is loaded with TLS between nodes.
+  bool node_tls() const noexcept { return node_tls_; }
+
+private:
+  std::shared_ptr<const logger> log_;
+  std::shared_ptr<std::atomic<std::uint64_t>> errors_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  // Declared before the actor system: sessions held by actors must go first.
+  std::shared_ptr<ws_transport> transport_;
+  std::unique_ptr<caf::actor_system_config> config_;
+  std::unique_ptr<caf::actor_system> system_;
+  caf::actor dispatcher_;
+  std::vector<caf::actor> workers_;
+  bool node_tls_ = false;
+};
+
+} // namespace slackrtm
+
+#include "slackrtm/client.hpp"
+
+namespace slackrtm {
+
+/// Where a hub's workspace plugs into the hub's runtime. The hub keeps the
+/// engine alive as long as any of its clients.
+struct client::attachment {
+  engine* runtime = nullptr;
+  /// The workspace's number in the dispatcher (never 0, never reused).
+  std::uint32_t workspace = 0;
+  /// The hub's name for it.
+  std::string name;
+  /// The hub's lifecycle worker (may be null).
+  caf::actor lifecycle;
+};
+
+} // namespace slackrtm
+
+namespace slackrtm {
+
+/// Turns the supervisor's note into what lifecycle handlers get.
+lifecycle_event to_lifecycle_event(const nlohmann::json& note);
+
+} // namespace slackrtm
