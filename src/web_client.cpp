@@ -47,6 +47,7 @@ struct web_client::impl {
   web_client_options options;
   http_client http;
   task_pool pool{2};
+  web_client::relay via;
 
   explicit impl(web_client_options opts)
       : options(std::move(opts)),
@@ -134,21 +135,34 @@ web_client::web_client(web_client_options options)
   // nop
 }
 
+web_client::web_client(web_client_options options, relay via)
+    : impl_(std::make_unique<impl>(std::move(options))) {
+  if (!via)
+    throw std::invalid_argument("web_client: empty relay");
+  impl_->via = std::move(via);
+}
+
 web_client::~web_client() = default;
 
 nlohmann::json web_client::api_call(std::string_view method,
                                     const nlohmann::json& params) {
+  if (impl_->via)
+    return impl_->via("form", method, params);
   return impl_->call(method, "application/x-www-form-urlencoded",
                      form_body(params));
 }
 
 nlohmann::json web_client::api_call_json(std::string_view method,
                                          const nlohmann::json& params) {
+  if (impl_->via)
+    return impl_->via("json", method, params);
   return impl_->call(method, "application/json; charset=utf-8", params.dump());
 }
 
 nlohmann::json web_client::api_get(std::string_view method,
                                    const nlohmann::json& params) {
+  if (impl_->via)
+    return impl_->via("get", method, params);
   return impl_->call(method, {}, form_body(params), "GET");
 }
 

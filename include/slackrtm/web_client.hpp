@@ -23,9 +23,21 @@ public:
   /// Result callback of the asynchronous variant: the answer or an exception.
   using callback = std::function<void(nlohmann::json, std::exception_ptr)>;
 
+  /// Carries out a call elsewhere instead of over HTTP: `encoding` is
+  /// `"form"`, `"json"` or `"get"`. Returns the answer or throws as
+  /// `api_call` does. A handler node's client relays through its hub this
+  /// way, so that the token never leaves the hub.
+  using relay = std::function<nlohmann::json(std::string_view encoding,
+                                             std::string_view method,
+                                             const nlohmann::json& params)>;
+
   // -- constructors -----------------------------------------------------------
 
   explicit web_client(web_client_options options);
+
+  /// A client whose calls all go through `via` (retries, rate limits and
+  /// the token are the relay's business).
+  web_client(web_client_options options, relay via);
   ~web_client();
   web_client(const web_client&) = delete;
   web_client& operator=(const web_client&) = delete;

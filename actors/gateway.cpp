@@ -1,0 +1,167 @@
+// Admission of handler nodes and the calls they relay.
+#include "actors/gateway.hpp"
+
+#include <random>
+
+#include <openssl/crypto.h>
+
+#include "src/logger.hpp"
+#include "src/relay.hpp"
+
+namespace slackrtm {
+
+namespace {
+
+using gateway_actor = caf::stateful_actor<gateway_state>*;
+
+bool same_secret(const std::string& given, const std::string& secret) {
+  // Constant time: a stranger learns nothing from how long a refusal takes.
+  return given.size() == secret.size() &&
+         CRYPTO_memcmp(given.data(), secret.data(), secret.size()) == 0;
+}
+
+std::string new_ticket() {
+  static thread_local std::random_device entropy;
+  static const char* digits = "0123456789abcdef";
+  std::string result;
+  for (int i = 0; i < 8; ++i) {
+    auto word = entropy();
+    for (int j = 0; j < 4; ++j, word >>= 4)
+      result.push_back(digits[word & 0xf]);
+  }
+  return result;
+}
+
+relay_answer refusal(std::string why) {
+  relay_answer result;
+  result.kind = "transport";
+  result.error = std::move(why);
+  return result;
+}
+
+} // namespace
+
+caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
+                      gateway_config cfg) {
+  if (cfg.secret.empty())
+    throw std::invalid_argument("gateway: a secret is required");
+  auto log = cfg.log;
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& tickets = self->state.tickets;
+    for (auto i = tickets.begin(); i != tickets.end();)
+      i = i->second == msg.source ? tickets.erase(i) : std::next(i);
+  });
+  auto admitted = [=](const std::string& ticket) {
+    return self->state.tickets.count(ticket) > 0;
+  };
+  // Runs `call` on the workspace's Web API threads, answers when done.
+  auto relay = [=](std::uint32_t workspace,
+                   std::function<void(gateway_target&, std::uint64_t)> start)
+      -> caf::result<relay_answer> {
+    auto target = cfg.find(workspace);
+    if (!target)
+      return refusal("workspace " + std::to_string(workspace) +
+                     " is no longer served by the hub");
+    auto id = ++self->state.next_call;
+    self->state.calls.emplace(id, self->make_response_promise<relay_answer>());
+    start(*target, id);
+    return caf::delegated<relay_answer>{};
+  };
+  return {
+      [=](caf::join_atom, const std::string& secret, std::string& type,
+          caf::actor& worker) -> relay_answer {
+        if (!same_secret(secret, cfg.secret)) {
+          log->warning("refused a handler node: wrong secret");
+          auto result = refusal("wrong secret");
+          result.kind = "refused";
+          return result;
+        }
+        if (!worker || type.empty())
+          return refusal("a worker and an event type are required");
+        auto ticket = new_ticket();
+        self->state.tickets.emplace(ticket, worker.address());
+        self->monitor(worker);
+        log->info("handler node worker joined for '", type, "'");
+        self->send(cfg.dispatcher, caf::join_atom::value, std::move(type),
+                   std::move(worker));
+        relay_answer result;
+        result.ok = true;
+        result.body = std::move(ticket);
+        return result;
+      },
+      [=](caf::leave_atom, const std::string& ticket, std::string& type,
+          caf::actor& worker) {
+        if (admitted(ticket))
+          self->send(cfg.dispatcher, caf::leave_atom::value, std::move(type),
+                     std::move(worker));
+      },
+      [=](webapi_atom, const std::string& ticket, std::uint32_t workspace,
+          std::string& encoding, std::string& method,
+          std::string& params) -> caf::result<relay_answer> {
+        if (!admitted(ticket))
+          return refusal("not admitted by the hub");
+        auto args = nlohmann::json::parse(params, nullptr, false);
+        if (!args.is_object())
+          return refusal("relayed parameters are not a JSON object");
+        auto me = caf::actor_cast<caf::actor>(self);
+        return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
+          auto owner = target.owner;
+          owner->web_client().post([=] {
+            auto answer = run_relayed([&] {
+              auto& web = owner->web_client();
+              if (encoding == "json")
+                return web.api_call_json(method, args);
+              if (encoding == "get")
+                return web.api_get(method, args);
+              return web.api_call(method, args);
+            });
+            caf::anon_send(me, relay_done{id, std::move(answer)});
+          });
+        });
+      },
+      [=](rtmsend_atom, const std::string& ticket, std::uint32_t workspace,
+          std::string& frame) -> caf::result<relay_answer> {
+        if (!admitted(ticket))
+          return refusal("not admitted by the hub");
+        auto body = nlohmann::json::parse(frame, nullptr, false);
+        if (!body.is_object())
+          return refusal("a frame must be a JSON object");
+        auto me = caf::actor_cast<caf::actor>(self);
+        return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
+          target.owner->send_async(body, [me, id](nlohmann::json reply,
+                                                  std::exception_ptr err) {
+            caf::anon_send(me,
+                           relay_done{id, pack_relayed(std::move(reply), err)});
+          });
+        });
+      },
+      [=](workspace_atom, const std::string& ticket,
+          std::uint32_t workspace) -> relay_answer {
+        if (!admitted(ticket))
+          return refusal("not admitted by the hub");
+        auto target = cfg.find(workspace);
+        if (!target)
+          return refusal("workspace " + std::to_string(workspace) +
+                         " is no longer served by the hub");
+        std::string team;
+        auto identity = target->owner->identity();
+        if (identity.is_object() && identity.contains("team") &&
+            identity["team"].is_object())
+          team = identity["team"].value("id", std::string{});
+        relay_answer result;
+        result.ok = true;
+        result.body =
+            nlohmann::json{{"name", target->name}, {"team_id", team}}.dump();
+        return result;
+      },
+      [=](relay_done& done) {
+        auto& calls = self->state.calls;
+        if (auto i = calls.find(done.call); i != calls.end()) {
+          i->second.deliver(std::move(done.answer));
+          calls.erase(i);
+        }
+      },
+  };
+}
+
+} // namespace slackrtm

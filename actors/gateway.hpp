@@ -1,0 +1,69 @@
+// The gateway actor: what a hub publishes for handler nodes. It admits a
+// node's workers into the dispatcher's node groups once they show the
+// shared secret, and carries out the Web API calls and socket sends their
+// handlers make, so that tokens never leave the hub.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "slackrtm/client.hpp"
+
+namespace slackrtm {
+
+class logger;
+
+/// A workspace as the gateway reaches it.
+struct gateway_target {
+  std::shared_ptr<client> owner;
+  std::string name;
+};
+
+/// What the gateway needs.
+struct gateway_config {
+  /// What a node must present to join (never empty, never logged).
+  std::string secret;
+  caf::actor dispatcher;
+  /// The workspace numbered `id`, or null once it is gone.
+  std::function<std::shared_ptr<gateway_target>(std::uint32_t id)> find;
+  std::shared_ptr<const logger> log;
+};
+
+/// A relayed call finished on a Web API thread (local only: a node cannot
+/// forge one, since it has no type ID).
+struct relay_done {
+  std::uint64_t call = 0;
+  relay_answer answer;
+};
+
+/// State of the gateway.
+struct gateway_state {
+  /// Ticket -> the worker it was issued to. A relayed call must carry one.
+  std::unordered_map<std::string, caf::actor_addr> tickets;
+  /// Relayed calls running on Web API threads.
+  std::unordered_map<std::uint64_t, caf::typed_response_promise<relay_answer>>
+      calls;
+  std::uint64_t next_call = 0;
+  static inline const char* name = "slackrtm.gateway";
+};
+
+/// Spawns with `system.spawn(gateway, cfg)`. Takes, from nodes:
+/// - `(join_atom, secret, type, worker)` -> `relay_answer` whose body is
+///   a ticket: `worker` joins the node group of `type`; a wrong secret is
+///   refused with kind `"refused"` (and logged without it);
+/// - `(leave_atom, ticket, type, worker)`;
+/// - `(webapi_atom, ticket, workspace, encoding, method, params)` and
+///   `(rtmsend_atom, ticket, workspace, frame)` -> `relay_answer`;
+/// - `(workspace_atom, ticket, workspace)` -> `relay_answer` with
+///   `{"name":..,"team_id":..}`.
+caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
+                      gateway_config cfg);
+
+} // namespace slackrtm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::relay_done)

@@ -1,0 +1,428 @@
+// A handler node: an actor system with CAF's middleman, the handlers'
+// workers, and a relay actor that carries their calls to the hub.
+#include "slackrtm/node.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+
+#include "actors/handler_worker.hpp"
+#include "actors/messages.hpp"
+#include "slackrtm/context.hpp"
+#include "slackrtm/error.hpp"
+#include "slackrtm/web_client.hpp"
+#include "src/engine.hpp"
+#include "src/handler_list.hpp"
+#include "src/logger.hpp"
+#include "src/relay.hpp"
+
+namespace slackrtm {
+
+namespace {
+
+/// A call for the hub, from a handler thread to the relay actor.
+struct relay_request {
+  enum class kind { web, send, info } what = kind::web;
+  std::uint32_t workspace = 0;
+  std::string encoding;
+  std::string method;
+  std::string payload;
+  std::function<void(relay_answer)> done;
+};
+
+} // namespace
+
+} // namespace slackrtm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::relay_request)
+
+namespace slackrtm {
+
+namespace {
+
+struct relay_state {
+  caf::actor hub;
+  std::string ticket;
+  static inline const char* name = "slackrtm.node_relay";
+};
+
+relay_answer refused(std::string why) {
+  relay_answer result;
+  result.kind = "transport";
+  result.error = std::move(why);
+  return result;
+}
+
+// Forwards relay requests to the current hub; answers them all, also when
+// the hub is gone or does not answer in time.
+caf::behavior node_relay(caf::stateful_actor<relay_state>* self,
+                         std::chrono::milliseconds timeout) {
+  return {
+      [=](caf::put_atom, caf::actor& hub, std::string& ticket) {
+        self->state.hub = std::move(hub);
+        self->state.ticket = std::move(ticket);
+      },
+      [=](caf::delete_atom) {
+        self->state.hub = nullptr;
+        self->state.ticket.clear();
+      },
+      [=](relay_request& req) {
+        auto& st = self->state;
+        if (!st.hub) {
+          req.done(refused("not joined to a hub"));
+          return;
+        }
+        auto done = req.done;
+        auto on_answer = [done](relay_answer& answer) { done(answer); };
+        auto on_error = [done, self](caf::error& err) {
+          done(refused("hub did not answer: " + self->system().render(err)));
+        };
+        switch (req.what) {
+        case relay_request::kind::web:
+          self->request(st.hub, timeout, webapi_atom::value, st.ticket,
+                        req.workspace, req.encoding, req.method, req.payload)
+              .then(on_answer, on_error);
+          break;
+        case relay_request::kind::send:
+          self->request(st.hub, timeout, rtmsend_atom::value, st.ticket,
+                        req.workspace, req.payload)
+              .then(on_answer, on_error);
+          break;
+        case relay_request::kind::info:
+          self->request(st.hub, timeout, workspace_atom::value, st.ticket,
+                        req.workspace)
+              .then(on_answer, on_error);
+          break;
+        }
+      },
+  };
+}
+
+// Runs `req` through the relay and waits for the answer (handler threads
+// may block).
+relay_answer relay_and_wait(const caf::actor& relay, relay_request req) {
+  auto promise = std::make_shared<std::promise<relay_answer>>();
+  auto result = promise->get_future();
+  req.done = [promise](relay_answer answer) {
+    promise->set_value(std::move(answer));
+  };
+  caf::anon_send(relay, std::move(req));
+  return result.get();
+}
+
+// A context's origin on a node: a workspace of the hub.
+class remote_origin final : public context::origin {
+public:
+  remote_origin(caf::actor relay, std::uint32_t workspace)
+      : relay_(relay), workspace_(workspace),
+        web_(web_client_options{},
+             [relay, workspace](std::string_view encoding,
+                                std::string_view method,
+                                const nlohmann::json& params) {
+               relay_request req;
+               req.workspace = workspace;
+               req.encoding = std::string{encoding};
+               req.method = std::string{method};
+               req.payload = params.dump();
+               return unpack_relayed(relay_and_wait(relay, std::move(req)),
+                                     std::string{method});
+             }) {
+    // nop
+  }
+
+  slackrtm::web_client& web_client() override { return web_; }
+
+  std::future<nlohmann::json> send(nlohmann::json frame) override {
+    if (!frame.is_object())
+      throw std::invalid_argument("slackrtm: a frame must be a JSON object");
+    auto promise = std::make_shared<std::promise<nlohmann::json>>();
+    auto result = promise->get_future();
+    relay_request req;
+    req.what = relay_request::kind::send;
+    req.workspace = workspace_;
+    req.payload = frame.dump();
+    req.done = [promise](relay_answer answer) {
+      try {
+        promise->set_value(unpack_relayed(answer, "rtm.send"));
+      } catch (...) {
+        promise->set_exception(std::current_exception());
+      }
+    };
+    caf::anon_send(relay_, std::move(req));
+    return result;
+  }
+
+  client* local_client() noexcept override { return nullptr; }
+
+  std::string workspace() const override { return info().value("name", ""); }
+
+  std::string team_id() const override { return info().value("team_id", ""); }
+
+private:
+  // The workspace's name and team, asked of the hub once.
+  nlohmann::json info() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (info_.is_null()) {
+      relay_request req;
+      req.what = relay_request::kind::info;
+      req.workspace = workspace_;
+      auto answer = relay_and_wait(relay_, std::move(req));
+      if (!answer.ok)
+        return nlohmann::json::object(); // asked again next time
+      info_ = nlohmann::json::parse(answer.body, nullptr, false);
+      if (!info_.is_object())
+        info_ = nlohmann::json::object();
+    }
+    return info_;
+  }
+
+  caf::actor relay_;
+  std::uint32_t workspace_;
+  slackrtm::web_client web_;
+  mutable std::mutex mtx_;
+  mutable nlohmann::json info_;
+};
+
+const node_options& checked(const node_options& opts) {
+  if (opts.hub_port == 0)
+    throw std::invalid_argument("slackrtm: a node needs the hub's port");
+  if (opts.secret.empty())
+    throw std::invalid_argument("slackrtm: a node needs the hub's secret");
+  if (opts.tls_cert.empty() != opts.tls_key.empty())
+    throw std::invalid_argument("slackrtm: tls_cert and tls_key go together");
+  if (opts.workers_per_handler == 0)
+    throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
+  if (opts.min_backoff.count() <= 0 || opts.max_backoff < opts.min_backoff)
+    throw std::invalid_argument("slackrtm: invalid backoff bounds");
+  return opts;
+}
+
+} // namespace
+
+struct node::impl {
+  node_options options;
+  std::shared_ptr<const logger> log;
+  handler_list handlers;
+  std::atomic<std::uint64_t> events{0};
+  std::shared_ptr<std::atomic<std::uint64_t>> errors =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::atomic<std::uint64_t> joins{0};
+  std::atomic<bool> is_joined{false};
+  bool tls = false;
+  std::unique_ptr<caf::actor_system_config> config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor relay;
+  // (type, worker) per handler worker.
+  std::vector<std::pair<std::string, caf::actor>> workers;
+
+  std::mutex mtx;
+  bool started = false;
+  bool closing = false;
+  // The actor `start()` waits on; `close()` wakes it.
+  caf::actor waiter;
+
+  std::mutex origins_mtx;
+  std::unordered_map<std::uint32_t, std::shared_ptr<remote_origin>> origins;
+
+  explicit impl(node_options opts)
+      : options(checked(opts)), log(std::make_shared<const logger>(
+                                    opts.level, opts.sink, opts.secret)) {
+    config =
+        make_system_config(options.scheduler_threads, true, options.tls_cert,
+                           options.tls_key, options.tls_ca);
+    tls = !options.tls_cert.empty() || !options.tls_ca.empty();
+    system = std::make_unique<caf::actor_system>(*config);
+    relay = system->spawn(node_relay, options.call_timeout);
+  }
+
+  std::shared_ptr<remote_origin> origin_for(std::uint32_t workspace) {
+    std::lock_guard<std::mutex> guard{origins_mtx};
+    auto& result = origins[workspace];
+    if (!result)
+      result = std::make_shared<remote_origin>(relay, workspace);
+    return result;
+  }
+
+  void spawn_workers() {
+    for (auto& [type, fn, count] : handlers) {
+      auto callback = [this, fn = fn](std::uint32_t workspace,
+                                      const nlohmann::json& event) {
+        ++events;
+        auto origin = origin_for(workspace);
+        context ctx{*origin};
+        fn(ctx, event);
+      };
+      auto n = count > 0 ? count : options.workers_per_handler;
+      for (std::size_t i = 0; i < n; ++i)
+        workers.emplace_back(
+            type,
+            system->spawn<caf::detached>(
+                handler_worker, handler_worker_config{callback, log, errors}));
+    }
+  }
+
+  caf::expected<caf::actor> reach_hub() {
+    auto& host = options.hub_host;
+    auto port = options.hub_port;
+    if (tls)
+      return caf::openssl::remote_actor<caf::actor>(*system, host, port);
+    return system->middleman().remote_actor(host, port);
+  }
+
+  // Registers every worker; false when the hub could not be asked. Throws
+  // when the hub refuses the secret.
+  bool join(caf::scoped_actor& self, const caf::actor& hub) {
+    std::string ticket;
+    for (auto& [type, worker] : workers) {
+      relay_answer answer;
+      bool asked = false;
+      self->request(hub, std::chrono::seconds{10}, caf::join_atom::value,
+                    options.secret, type, worker)
+          .receive(
+              [&](relay_answer& x) {
+                answer = std::move(x);
+                asked = true;
+              },
+              [&](caf::error& err) {
+                log->warning("could not join the hub: ", system->render(err));
+              });
+      if (!asked)
+        return false;
+      if (answer.kind == "refused")
+        throw std::runtime_error("slackrtm: the hub refused this node: " +
+                                 answer.error);
+      if (!answer.ok) {
+        log->warning("the hub refused a worker: ", answer.error);
+        return false;
+      }
+      ticket = answer.body;
+    }
+    caf::anon_send(relay, caf::put_atom::value, hub, ticket);
+    return true;
+  }
+
+  // Waits until `close()` (true) or until `delay` passes (false).
+  bool closed_within(caf::scoped_actor& self, std::chrono::milliseconds delay) {
+    bool result = false;
+    self->receive([&](caf::close_atom) { result = true; },
+                  caf::after(delay) >> [] {});
+    return result;
+  }
+
+  void run() {
+    caf::scoped_actor self{*system};
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (closing)
+        return;
+      waiter = caf::actor_cast<caf::actor>(self);
+    }
+    auto delay = options.min_backoff;
+    auto where = options.hub_host + ":" + std::to_string(options.hub_port);
+    for (;;) {
+      auto hub = reach_hub();
+      if (!hub || !join(self, *hub)) {
+        if (!hub)
+          log->warning("cannot reach the hub at ", where, ": ",
+                       system->render(hub.error()), "; retrying in ",
+                       delay.count(), " ms");
+        if (closed_within(self, delay))
+          return;
+        delay = std::min(delay * 2, options.max_backoff);
+        continue;
+      }
+      delay = options.min_backoff;
+      ++joins;
+      is_joined = true;
+      log->info("joined the hub at ", where, " with ", workers.size(),
+                " worker(s)");
+      self->monitor(*hub);
+      bool close_requested = false;
+      bool lost = false;
+      while (!close_requested && !lost)
+        self->receive(
+            [&](caf::close_atom) { close_requested = true; },
+            [&](caf::down_msg& msg) { lost = msg.source == hub->address(); });
+      is_joined = false;
+      caf::anon_send(relay, caf::delete_atom::value);
+      if (close_requested) {
+        for (auto& [type, worker] : workers)
+          self->send(*hub, caf::leave_atom::value, std::string{}, type, worker);
+        return;
+      }
+      log->warning("lost the hub at ", where, "; rejoining");
+    }
+  }
+};
+
+node::node(node_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {
+  // nop
+}
+
+node::~node() {
+  close();
+  for (auto& [type, worker] : impl_->workers)
+    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  impl_->workers.clear();
+  caf::anon_send_exit(impl_->relay, caf::exit_reason::user_shutdown);
+  impl_->relay = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{impl_->origins_mtx};
+    impl_->origins.clear();
+  }
+  impl_->system.reset();
+}
+
+node& node::on(std::string type, handler fn, std::size_t workers) {
+  auto entry = checked_handler(std::move(type), std::move(fn), workers);
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (impl_->started)
+    throw std::logic_error("slackrtm: register handlers before start()");
+  impl_->handlers.push_back(std::move(entry));
+  return *this;
+}
+
+node& node::on(const std::string& type, const std::string& subtype,
+               handler fn) {
+  return on(subtype_route(type, subtype), std::move(fn));
+}
+
+void node::start() {
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    if (impl_->started)
+      throw std::logic_error("slackrtm: a node starts once");
+    if (impl_->handlers.empty())
+      throw std::logic_error("slackrtm: a node needs a handler");
+    impl_->started = true;
+    impl_->spawn_workers();
+  }
+  impl_->run();
+}
+
+void node::close() {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->closing = true;
+  if (impl_->waiter)
+    caf::anon_send(impl_->waiter, caf::close_atom::value);
+}
+
+bool node::joined() const noexcept {
+  return impl_->is_joined;
+}
+
+node_stats node::stats() const {
+  node_stats result;
+  result.events = impl_->events;
+  result.handler_errors = *impl_->errors;
+  result.joins = impl_->joins;
+  return result;
+}
+
+} // namespace slackrtm
