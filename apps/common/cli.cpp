@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -50,7 +51,8 @@ bool take(const std::string& arg, const char* name, std::string& value) {
   return true;
 }
 
-std::optional<parsed> parse(int argc, char** argv, const char* program) {
+std::optional<parsed> parse(int argc, char** argv, const char* program,
+                            bool need_token) {
   parsed result;
   auto& opts = result.options;
   if (auto url = std::getenv("SLACK_API_URL"); url && *url)
@@ -81,7 +83,7 @@ std::optional<parsed> parse(int argc, char** argv, const char* program) {
       result.rest.push_back(arg);
     }
   }
-  if (result.help)
+  if (result.help || !need_token)
     return result;
   if (auto token = std::getenv("SLACK_BOT_TOKEN"); token && *token)
     opts.token = token;
@@ -93,6 +95,44 @@ std::optional<parsed> parse(int argc, char** argv, const char* program) {
     return std::nullopt;
   }
   return result;
+}
+
+bool parse_endpoint(const std::string& text, const std::string& default_host,
+                    bool allow_zero, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  host = colon == std::string::npos ? default_host : text.substr(0, colon);
+  auto digits = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (host.empty() || digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  auto value = std::stoul(digits);
+  if (value > 65535 || (value == 0 && !allow_zero))
+    return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::optional<std::string> read_secret(const std::string& file,
+                                       const char* program) {
+  std::string secret;
+  if (!file.empty()) {
+    std::ifstream in{file};
+    if (!in) {
+      std::cerr << program << ": cannot read the secret file " << file << "\n";
+      return std::nullopt;
+    }
+    std::getline(in, secret);
+    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' '))
+      secret.pop_back();
+  } else if (auto env = std::getenv("SLACKRTM_HUB_SECRET"); env) {
+    secret = env;
+  }
+  if (secret.empty()) {
+    std::cerr << program << ": no secret: set SLACKRTM_HUB_SECRET or pass "
+              << "--secret-file\n";
+    return std::nullopt;
+  }
+  return secret;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // --ca-file, --proxy, and a SIGINT/SIGTERM watcher that closes the client.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,7 +23,20 @@ struct parsed {
 
 /// Parses the common options. Returns nullopt and prints the reason to
 /// stderr on a bad option or value (the token never appears in it).
-std::optional<parsed> parse(int argc, char** argv, const char* program);
+/// Without `need_token` (a hub, a handler node) no token is looked up.
+std::optional<parsed> parse(int argc, char** argv, const char* program,
+                            bool need_token = true);
+
+/// Splits `[HOST:]PORT` (host defaults to `default_host`); false when the
+/// port is not a number from 0 (only when `allow_zero`) to 65535.
+bool parse_endpoint(const std::string& text, const std::string& default_host,
+                    bool allow_zero, std::string& host, std::uint16_t& port);
+
+/// The hub's secret: the first line of `file` when given, else
+/// `$SLACKRTM_HUB_SECRET`. Returns nullopt and says why on stderr when
+/// neither yields one.
+std::optional<std::string> read_secret(const std::string& file,
+                                       const char* program);
 
 /// The common options' help text.
 const char* common_usage();

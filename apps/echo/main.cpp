@@ -1,5 +1,7 @@
 // slackrtm-echo: the seeds' bot. Answers every message containing "Hello"
 // with "Hi <@USER>!" in a thread on that message, through chat.postMessage.
+// With --hub it is a handler node of a slackrtm-hub instead: it holds no
+// token, and its replies go out through the hub.
 #include <cstdlib>
 #include <iostream>
 
@@ -8,20 +10,99 @@
 
 namespace {
 
-const char* usage = "usage: slackrtm-echo [options]\n"
-                    "Answers \"Hello\" with \"Hi <@USER>!\" in a thread.\n";
+const char* usage =
+    "usage: slackrtm-echo [options]\n"
+    "       slackrtm-echo --hub=[HOST:]PORT [--secret-file=PATH]\n"
+    "                     [--node-cert=PEM --node-key=PEM] [--node-ca=PEM]\n"
+    "Answers \"Hello\" with \"Hi <@USER>!\" in a thread. With --hub, runs as\n"
+    "a handler node of slackrtm-hub (no token; the secret comes from\n"
+    "--secret-file or SLACKRTM_HUB_SECRET).\n";
+
+// The seeds' handler, the same for a lone bot and a handler node.
+void echo(slackrtm::context& ctx, const nlohmann::json& event) {
+  auto text = event.value("text", std::string{});
+  if (text.find("Hello") == std::string::npos)
+    return;
+  auto user = event.value("user", std::string{});
+  // The bot's own messages are skipped already (skip_self_events); other
+  // bots' ones are not answered.
+  if (user.empty() || event.contains("bot_id"))
+    return;
+  auto channel = event.value("channel", std::string{});
+  auto ts = event.value("ts", std::string{});
+  auto where = ctx.workspace().empty() ? "" : " [" + ctx.workspace() + "]";
+  try {
+    auto reply =
+        ctx.web_client().chat_postMessage(channel, "Hi <@" + user + ">!", ts);
+    std::cout << "replied to <@" << user << "> in " << channel << " (thread "
+              << ts << ", reply " << reply.value("ts", std::string{}) << ")"
+              << where << std::endl;
+  } catch (const slackrtm::api_error& ex) {
+    std::cerr << "slackrtm-echo: could not reply in " << channel << where
+              << ": " << ex.what() << std::endl;
+  } catch (const slackrtm::transport_error& ex) {
+    std::cerr << "slackrtm-echo: could not reply in " << channel << where
+              << ": " << ex.what() << std::endl;
+  }
+}
+
+int run_node(const slackrtm::cli::parsed& args) {
+  slackrtm::node_options opts;
+  std::string secret_file;
+  for (auto& arg : args.rest) {
+    std::string value;
+    if (slackrtm::cli::take(arg, "hub", value)) {
+      if (!slackrtm::cli::parse_endpoint(value, "127.0.0.1", false,
+                                         opts.hub_host, opts.hub_port)) {
+        std::cerr << "slackrtm-echo: --hub wants [HOST:]PORT, got '" << value
+                  << "'\n";
+        return 2;
+      }
+    } else if (slackrtm::cli::take(arg, "secret-file", value)) {
+      secret_file = value;
+    } else if (slackrtm::cli::take(arg, "node-cert", value)) {
+      opts.tls_cert = value;
+    } else if (slackrtm::cli::take(arg, "node-key", value)) {
+      opts.tls_key = value;
+    } else if (slackrtm::cli::take(arg, "node-ca", value)) {
+      opts.tls_ca = value;
+    } else {
+      std::cerr << "slackrtm-echo: unknown argument '" << arg << "'\n" << usage;
+      return 2;
+    }
+  }
+  auto secret = slackrtm::cli::read_secret(secret_file, "slackrtm-echo");
+  if (!secret)
+    return 2;
+  opts.secret = *secret;
+  opts.level = args.options.level;
+  try {
+    slackrtm::node node{opts};
+    node.on("message", echo);
+    slackrtm::cli::watch_signals([&node] { node.close(); });
+    node.start();
+    return 0;
+  } catch (...) {
+    return slackrtm::cli::report_failure("slackrtm-echo");
+  }
+}
 
 } // namespace
 
 int main(int argc, char** argv) {
   slackrtm::cli::block_signals();
-  auto args = slackrtm::cli::parse(argc, argv, "slackrtm-echo");
+  std::string hub;
+  for (int i = 1; i < argc; ++i)
+    slackrtm::cli::take(argv[i], "hub", hub);
+  auto args = slackrtm::cli::parse(argc, argv, "slackrtm-echo", hub.empty());
   if (!args)
     return 2;
   if (args->help) {
     std::cout << usage << slackrtm::cli::common_usage();
     return 0;
   }
+  if (!hub.empty())
+    return run_node(*args);
   if (!args->rest.empty()) {
     std::cerr << "slackrtm-echo: unknown argument '" << args->rest.front()
               << "'\n"
@@ -30,32 +111,7 @@ int main(int argc, char** argv) {
   }
   try {
     slackrtm::client rtm{args->options};
-    rtm.on(
-        "message", [&rtm](slackrtm::context& ctx, const nlohmann::json& event) {
-          auto text = event.value("text", std::string{});
-          if (text.find("Hello") == std::string::npos)
-            return;
-          auto user = event.value("user", std::string{});
-          auto self = rtm.identity();
-          if (user.empty() || event.contains("bot_id") ||
-              (self.contains("self") && self["self"].value("id", "") == user))
-            return;
-          auto channel = event.value("channel", std::string{});
-          auto ts = event.value("ts", std::string{});
-          try {
-            auto reply = ctx.web_client().chat_postMessage(
-                channel, "Hi <@" + user + ">!", ts);
-            std::cout << "replied to <@" << user << "> in " << channel
-                      << " (thread " << ts << ", reply "
-                      << reply.value("ts", std::string{}) << ")" << std::endl;
-          } catch (const slackrtm::api_error& ex) {
-            std::cerr << "slackrtm-echo: could not reply in " << channel << ": "
-                      << ex.what() << std::endl;
-          } catch (const slackrtm::transport_error& ex) {
-            std::cerr << "slackrtm-echo: could not reply in " << channel << ": "
-                      << ex.what() << std::endl;
-          }
-        });
+    rtm.on("message", echo);
     slackrtm::cli::watch_signals([&rtm] { rtm.close(); });
     rtm.start();
     return 0;

@@ -1,0 +1,233 @@
+"""Many workspaces in one process, and handler nodes on other processes:
+slackrtm-hub holds the tokens and connections, slackrtm-echo --hub=... runs
+the handler. Every wait is a condition with a deadline."""
+
+import os
+import re
+import signal
+import threading
+
+import harness
+from harness import SimTestCase, wait_for
+
+SECRET = "hub-test-secret"
+TEAM_ONE = "T0SIM0001"
+TEAM_TWO = "T0SIM0002"
+TOKEN_TWO = "xoxb-team-two"
+
+
+def port_of(path):
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+        return int(text) if text.isdigit() else None
+    except FileNotFoundError:
+        return None
+
+
+class HubTest(SimTestCase):
+
+    sim_args = (f"--workspace={TEAM_TWO}:{TOKEN_TWO}:Second",)
+
+    # -- helpers -------------------------------------------------------------
+
+    def start_hub(self, *args, tokens=None, tokens_file=None, port=0):
+        env = {"SLACKRTM_HUB_SECRET": SECRET}
+        if tokens is not None:
+            env["SLACKRTM_TOKENS"] = tokens
+        self.port_file = os.path.join(self.sim.dir, "hub-port")
+        extra = [f"--tokens-file={tokens_file}"] if tokens_file else []
+        hub = self.start("slackrtm-hub", f"--api-url={self.sim.api_url}",
+                         f"--listen=127.0.0.1:{port}",
+                         f"--port-file={self.port_file}",
+                         *extra, *args, token=None, env=env)
+        self.hub_port = wait_for(lambda: port_of(self.port_file), 15,
+                                 "the hub's port file")
+        return hub
+
+    def start_node(self, secret=SECRET, *args):
+        return self.start("slackrtm-echo", f"--hub=127.0.0.1:{self.hub_port}",
+                          *args, token=None,
+                          env={"SLACKRTM_HUB_SECRET": secret})
+
+    def wait_joined(self, node, times=1):
+        wait_for(lambda: node.stderr().count("joined the hub") >= times, 15,
+                 "the node to join the hub")
+
+    def say(self, team, channel, text):
+        return self.sim.post("message", {"channel": channel, "user": "U0USER001",
+                                         "text": text, "team": team})["ts"]
+
+    def replies(self):
+        """(team, thread ts) -> number of replies posted."""
+        counts = {}
+        for post in self.sim.posts():
+            key = (post.get("team"), post["params"].get("thread_ts"))
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def wait_answered(self, hellos, timeout=30):
+        def done():
+            counts = self.replies()
+            missing = [h for h in hellos if counts.get(h, 0) == 0]
+            return counts if not missing else None
+        return wait_for(done, timeout, f"replies to all {len(hellos)} Hellos")
+
+    @staticmethod
+    def replied_lines(program):
+        return re.findall(r"^replied to .*$", program.stdout(), re.M)
+
+    # -- tests ---------------------------------------------------------------
+
+    def test_a_hub_with_two_nodes_answers_every_hello_of_two_workspaces(self):
+        self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
+        self.wait_connected(2)
+        node_a, node_b = self.start_node(), self.start_node()
+        self.wait_joined(node_a)
+        self.wait_joined(node_b)
+        hellos = []
+        for i in range(60):
+            team = TEAM_ONE if i % 2 == 0 else TEAM_TWO
+            hellos.append((team, self.say(team, f"C{i % 12:08d}", "Hello")))
+        counts = self.wait_answered(hellos)
+        # No node failed, so none was answered twice.
+        self.assertEqual(sum(counts.values()), len(hellos))
+        for team, ts in hellos:
+            self.assertEqual(counts[(team, ts)], 1)
+        # Both nodes served, and each reply went out in the Hello's own
+        # workspace (the posts above are keyed by the replying token's team).
+        self.assertGreater(len(self.replied_lines(node_a)), 0)
+        self.assertGreater(len(self.replied_lines(node_b)), 0)
+        lines = self.replied_lines(node_a) + self.replied_lines(node_b)
+        self.assertTrue(any(line.endswith("[one]") for line in lines))
+        self.assertTrue(any(line.endswith("[two]") for line in lines))
+
+    def test_killing_a_node_mid_stream_loses_no_hello(self):
+        hub = self.start_hub(tokens="one=xoxb-sim-token")
+        self.wait_connected(1)
+        node_a, node_b = self.start_node(), self.start_node()
+        self.wait_joined(node_a)
+        self.wait_joined(node_b)
+        hellos = []
+        stop = threading.Event()
+
+        def speak():
+            i = 0
+            while not stop.is_set() and i < 400:
+                hellos.append((TEAM_ONE, self.say(TEAM_ONE, f"C{i % 16:08d}",
+                                                  "Hello")))
+                i += 1
+
+        speaker = threading.Thread(target=speak)
+        speaker.start()
+        try:
+            wait_for(lambda: len(self.replied_lines(node_a)) >= 20, 30,
+                     "node A to answer some Hellos")
+            node_a.proc.send_signal(signal.SIGKILL)
+            node_a.proc.wait()
+        finally:
+            speaker.join()
+        self.assertGreater(len(hellos), 100)
+        counts = self.wait_answered(hellos, timeout=60)
+        duplicates = sum(counts.values()) - len(hellos)
+        self.assertGreaterEqual(duplicates, 0)
+        self.assertEqual(hub.stop(), 0)
+        summary = re.search(r"hub: \d+ events, (\d+) redelivered", hub.stdout())
+        self.assertIsNotNone(summary, hub.stdout())
+        # Every Hello answered twice was one the dead node had not confirmed.
+        self.assertLessEqual(duplicates, int(summary.group(1)))
+        print(f"\nhub: {len(hellos)} Hellos, 0 lost, {duplicates} answered "
+              f"twice, {summary.group(1)} redelivered after SIGKILL")
+
+    def test_the_hub_holds_events_until_a_node_comes_back(self):
+        self.start_hub("--expect=message", tokens="one=xoxb-sim-token")
+        self.wait_connected(1)
+        node = self.start_node()
+        self.wait_joined(node)
+        first = (TEAM_ONE, self.say(TEAM_ONE, "C0GENERAL", "Hello"))
+        self.wait_answered([first])
+        node.proc.send_signal(signal.SIGKILL)
+        node.proc.wait()
+        # No node now: these wait in the hub.
+        held = [(TEAM_ONE, self.say(TEAM_ONE, f"C{i:08d}", "Hello"))
+                for i in range(5)]
+        again = self.start_node()
+        self.wait_joined(again)
+        self.wait_answered(held)
+        self.assertEqual(len(self.replied_lines(again)), 5)
+
+    def test_a_node_rejoins_a_restarted_hub_by_itself(self):
+        hub = self.start_hub(tokens="one=xoxb-sim-token")
+        self.wait_connected(1)
+        node = self.start_node()
+        self.wait_joined(node)
+        self.assertEqual(hub.stop(), 0)
+        wait_for(lambda: "lost the hub" in node.stderr(), 15,
+                 "the node to notice")
+        # The same port again: the node keeps trying it.
+        port = self.hub_port
+        os.remove(self.port_file)
+        self.start_hub(tokens="one=xoxb-sim-token", port=port)
+        self.assertEqual(self.hub_port, port)
+        self.wait_joined(node, times=2)
+        hello = (TEAM_ONE, self.say(TEAM_ONE, "C0GENERAL", "Hello"))
+        self.wait_answered([hello])
+
+    def test_a_stranger_without_the_secret_is_refused(self):
+        hub = self.start_hub(tokens="one=xoxb-sim-token")
+        self.wait_connected(1)
+        stranger = self.start_node("not-the-secret")
+        self.assertEqual(stranger.wait_exit(15), 1)
+        self.assertIn("refused this node: wrong secret", stranger.stderr())
+        self.assertNotIn("not-the-secret", stranger.stderr())
+        self.assertNotIn(SECRET, hub.stderr() + hub.stdout())
+        self.assertIn("refused a handler node", hub.stderr())
+
+    def test_a_revoked_workspace_leaves_the_other_alone(self):
+        hub = self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
+        self.wait_connected(2)
+        node = self.start_node()
+        self.wait_joined(node)
+        before = [c["id"] for c in self.sim.open_connections()
+                  if c.get("team") == TEAM_ONE]
+        self.sim.post("revoke", {"token": TOKEN_TWO})
+        wait_for(lambda: "workspace two: error (token_revoked)" in hub.stdout(),
+                 15, "the hub to give up on workspace two")
+        hello = (TEAM_ONE, self.say(TEAM_ONE, "C0GENERAL", "Hello"))
+        self.wait_answered([hello])
+        after = [c["id"] for c in self.sim.open_connections()
+                 if c.get("team") == TEAM_ONE]
+        self.assertEqual(before, after)
+        self.assertNotIn("xoxb-", hub.stdout() + hub.stderr())
+
+    def test_sighup_adds_and_removes_workspaces_without_touching_others(self):
+        tokens = os.path.join(self.sim.dir, "tokens")
+        with open(tokens, "w") as f:
+            f.write("# workspaces\none=xoxb-sim-token\n")
+        hub = self.start_hub(tokens_file=tokens)
+        self.wait_connected(1)
+        node = self.start_node()
+        self.wait_joined(node)
+        first = self.sim.open_connections()[0]["id"]
+        with open(tokens, "w") as f:
+            f.write(f"one=xoxb-sim-token\ntwo={TOKEN_TWO}\n")
+        hub.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: any(c.get("team") == TEAM_TWO
+                             for c in self.sim.open_connections()), 15,
+                 "workspace two's socket")
+        self.assertIn(first, [c["id"] for c in self.sim.open_connections()])
+        hello = (TEAM_TWO, self.say(TEAM_TWO, "C0GENERAL", "Hello"))
+        self.wait_answered([hello])
+        with open(tokens, "w") as f:
+            f.write(f"two={TOKEN_TWO}\n")
+        hub.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: not any(c["id"] == first
+                                 for c in self.sim.open_connections()), 15,
+                 "workspace one's socket to close")
+        hello = (TEAM_TWO, self.say(TEAM_TWO, "C0GENERAL", "Hello again"))
+        self.wait_answered([hello])
+        self.assertEqual(hub.stop(), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
