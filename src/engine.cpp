@@ -18,6 +18,13 @@ make_system_config(std::size_t threads, bool network, const std::string& cert,
     config->set("scheduler.max-threads", threads);
   if (network) {
     config->load<caf::io::middleman>();
+    // Heartbeats both ways: a peer that dies without closing its socket
+    // (power loss, a TLS session that never reports EOF) is dropped, and
+    // its workers' jobs handed on, within the timeout.
+    config->set("middleman.heartbeat-interval",
+                caf::timespan{std::chrono::milliseconds{500}});
+    config->set("middleman.connection-timeout",
+                caf::timespan{std::chrono::milliseconds{3000}});
     if (!cert.empty() || !ca.empty()) {
       config->load<caf::openssl::manager>();
       config->openssl_certificate = cert;

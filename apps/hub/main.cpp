@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +36,16 @@ const char* usage =
     "  --node-cert, --node-key, --node-ca  TLS between hub and nodes\n";
 
 using workspace_list = std::map<std::string, std::string>; // name -> token
+
+// Lines come from the lifecycle worker, the signal thread and main: each
+// is written whole.
+std::mutex out_mtx;
+
+template <class... Ts>
+void say(const Ts&... xs) {
+  std::lock_guard<std::mutex> guard{out_mtx};
+  (std::cout << ... << xs) << std::endl;
+}
 
 // Parses `[NAME=]TOKEN` items; unnamed ones are called workspace-N.
 bool add_item(std::string item, workspace_list& out, std::size_t& unnamed) {
@@ -177,16 +188,14 @@ int main(int argc, char** argv) {
         hub.expect(type);
     hub.on_lifecycle(
         [](const std::string& workspace, const slackrtm::lifecycle_event& ev) {
-          std::cout << "workspace " << workspace << ": " << to_string(ev.kind)
-                    << (ev.reason.empty() ? "" : " (" + ev.reason + ")")
-                    << std::endl;
+          say("workspace ", workspace, ": ", to_string(ev.kind),
+              ev.reason.empty() ? "" : " (" + ev.reason + ")");
         });
     workspace_list current;
     apply(hub, current, *wanted);
     auto bound = hub.listen(port, host);
-    std::cout << "slackrtm-hub listening on " << host << ":" << bound
-              << " for handler nodes, serving " << current.size()
-              << " workspace(s)" << std::endl;
+    say("slackrtm-hub listening on ", host, ":", bound,
+        " for handler nodes, serving ", current.size(), " workspace(s)");
     if (!port_file.empty()) {
       auto tmp = port_file + ".tmp";
       std::ofstream{tmp} << bound << "\n";
@@ -201,17 +210,15 @@ int main(int argc, char** argv) {
         }
         if (auto next = read_tokens(tokens_file)) {
           apply(hub, current, *next);
-          std::cout << "reloaded: serving " << current.size() << " workspace(s)"
-                    << std::endl;
+          say("reloaded: serving ", current.size(), " workspace(s)");
         }
       }
     }}.detach();
     hub.start();
     auto s = hub.stats();
-    std::cout << "hub: " << s.events << " events, " << s.redelivered
-              << " redelivered, " << s.held << " held, " << s.held_dropped
-              << " dropped from the hold, " << s.unhandled << " unhandled"
-              << std::endl;
+    say("hub: ", s.events, " events, ", s.redelivered, " redelivered, ", s.held,
+        " held, ", s.held_dropped, " dropped from the hold, ", s.unhandled,
+        " unhandled");
     return 0;
   } catch (...) {
     return slackrtm::cli::report_failure("slackrtm-hub");

@@ -5,6 +5,8 @@ the handler. Every wait is a condition with a deadline."""
 import os
 import re
 import signal
+import subprocess
+import tempfile
 import threading
 
 import harness
@@ -46,6 +48,7 @@ class HubTest(SimTestCase):
         return hub
 
     def start_node(self, secret=SECRET, *args):
+        args = getattr(self, "node_args", ()) + args
         return self.start("slackrtm-echo", f"--hub=127.0.0.1:{self.hub_port}",
                           *args, token=None,
                           env={"SLACKRTM_HUB_SECRET": secret})
@@ -227,6 +230,77 @@ class HubTest(SimTestCase):
         hello = (TEAM_TWO, self.say(TEAM_TWO, "C0GENERAL", "Hello again"))
         self.wait_answered([hello])
         self.assertEqual(hub.stop(), 0)
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_ca(directory, name):
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", f"{name}.key", "-out", f"{name}.pem",
+            "-subj", f"/CN=slackrtm {name}",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=directory)
+    return os.path.join(directory, f"{name}.pem")
+
+
+def make_cert(directory, ca, name):
+    """A certificate and key for `name`, signed by the CA `ca`."""
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
+            "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=directory)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem",
+            "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.pem",
+            "-days", "2", cwd=directory)
+    return (os.path.join(directory, f"{name}.pem"),
+            os.path.join(directory, f"{name}.key"))
+
+
+class HubTlsTest(HubTest):
+    """The same hub and nodes over TLS (caf::openssl), both sides showing a
+    certificate of the same CA; a node without one, or with one of another
+    CA, never joins."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = tempfile.mkdtemp(prefix="slackrtm-hub-pki-")
+        cls.ca = make_ca(cls.pki, "ca")
+        make_ca(cls.pki, "other-ca")
+        cls.hub_cert = make_cert(cls.pki, "ca", "hub")
+        cls.node_cert = make_cert(cls.pki, "ca", "node")
+        cls.stranger_cert = make_cert(cls.pki, "other-ca", "stranger")
+        cls.node_args = (f"--node-cert={cls.node_cert[0]}",
+                         f"--node-key={cls.node_cert[1]}",
+                         f"--node-ca={cls.ca}")
+
+    def start_hub(self, *args, **kwargs):
+        tls = (f"--node-cert={self.hub_cert[0]}",
+               f"--node-key={self.hub_cert[1]}", f"--node-ca={self.ca}")
+        return super().start_hub(*tls, *args, **kwargs)
+
+    def test_a_node_without_a_trusted_certificate_never_joins(self):
+        self.start_hub(tokens="one=xoxb-sim-token")
+        self.wait_connected(1)
+        plain = self.start("slackrtm-echo", f"--hub=127.0.0.1:{self.hub_port}",
+                           token=None, env={"SLACKRTM_HUB_SECRET": SECRET})
+        stranger = self.start(
+            "slackrtm-echo", f"--hub=127.0.0.1:{self.hub_port}",
+            f"--node-cert={self.stranger_cert[0]}",
+            f"--node-key={self.stranger_cert[1]}", f"--node-ca={self.ca}",
+            token=None, env={"SLACKRTM_HUB_SECRET": SECRET})
+        for program in (plain, stranger):
+            wait_for(lambda: program.stderr().count("retrying in") >= 2
+                     or "could not join" in program.stderr(), 30,
+                     "failed attempts to reach the hub")
+            self.assertNotIn("joined the hub", program.stderr())
+        # A trusted node still joins and works.
+        node = self.start_node()
+        self.wait_joined(node)
+        hello = (TEAM_ONE, self.say(TEAM_ONE, "C0GENERAL", "Hello"))
+        self.wait_answered([hello])
+        self.assertEqual(self.replied_lines(plain), [])
+        self.assertEqual(self.replied_lines(stranger), [])
 
 
 if __name__ == "__main__":
