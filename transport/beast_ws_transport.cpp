@@ -278,7 +278,7 @@ class beast_ws_transport : public ws_transport {
 public:
   beast_ws_transport(tls_options tls, std::chrono::milliseconds timeout,
                      std::shared_ptr<const logger> log, proxy_settings proxy)
-      : tls_ctx_(make_tls_context(tls)), work_(net::make_work_guard(ioc_)),
+      : tls_ctx_(shared_tls_context(tls)), work_(net::make_work_guard(ioc_)),
         timeout_(timeout), log_(std::move(log)), proxies_(std::move(proxy)) {
     thread_ = std::thread{[this] {
       ioc_.run();
@@ -316,7 +316,7 @@ public:
       auto s =
           std::make_shared<beast_session<beast::ssl_stream<beast::tcp_stream>>>(
               ioc_, std::move(*parts), std::move(proxy), std::move(listener),
-              id, timeout_, tls_ctx_);
+              id, timeout_, *tls_ctx_);
       s->start();
       return s;
     }
@@ -330,7 +330,7 @@ public:
 private:
   // Declared before the io_context: sessions still queued in it at
   // destruction refer to this context.
-  ssl::context tls_ctx_;
+  std::shared_ptr<ssl::context> tls_ctx_;
   net::io_context ioc_;
   net::executor_work_guard<net::io_context::executor_type> work_;
   std::chrono::milliseconds timeout_;

@@ -61,14 +61,14 @@ std::string describe(const url_parts& url) {
 } // namespace
 
 struct http_client::impl {
-  ssl::context tls_ctx;
+  std::shared_ptr<ssl::context> tls_ctx;
   std::chrono::milliseconds timeout;
   proxy_settings proxies;
   std::mutex mtx;
   std::multimap<std::string, std::unique_ptr<connection>> idle;
 
   impl(const tls_options& tls, std::chrono::milliseconds t, proxy_settings p)
-      : tls_ctx(make_tls_context(tls)), timeout(t), proxies(std::move(p)) {
+      : tls_ctx(shared_tls_context(tls)), timeout(t), proxies(std::move(p)) {
     // nop
   }
 
@@ -94,20 +94,26 @@ struct http_client::impl {
     // CONNECT (TLS with the target's name and certificate) is unchanged.
     auto proxy = proxies.select(url);
     auto peer = proxy ? "proxy " + proxy->display() : describe(url);
-    tcp::resolver resolver{conn->ioc};
     tcp::resolver::results_type endpoints;
-    auto ec = conn->run([&](auto done) {
+    beast::error_code ec;
+    {
+      // A resolver on an io_context of its own: Asio keeps a thread for
+      // every io_context that ever resolved, and a kept-alive connection's
+      // lives long (a hub's thousand idle workspaces held a thousand).
+      net::io_context resolving;
+      tcp::resolver resolver{resolving};
       resolver.async_resolve(proxy ? proxy->host : url.host,
                              proxy ? proxy->port : url.port,
-                             [&, done](beast::error_code e, auto results) {
+                             [&](beast::error_code e, auto results) {
                                endpoints = results;
-                               done(e);
+                               ec = e;
                              });
-    });
+      resolving.run();
+    }
     if (ec)
       throw transport_error("cannot resolve " + peer + ": " + ec.message());
     if (url.secure())
-      conn->tls.emplace(conn->ioc, tls_ctx);
+      conn->tls.emplace(conn->ioc, *tls_ctx);
     else
       conn->plain.emplace(conn->ioc);
     conn->lowest().expires_after(timeout);

@@ -1,6 +1,11 @@
 // TLS client context shared by the Web API client and the WebSocket.
 #include "transport/tls.hpp"
 
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
 #include "slackrtm/error.hpp"
 
 namespace slackrtm {
@@ -27,6 +32,22 @@ boost::asio::ssl::context make_tls_context(const tls_options& tls) {
   }
   ctx.set_verify_mode(ssl::verify_peer);
   return ctx;
+}
+
+std::shared_ptr<boost::asio::ssl::context>
+shared_tls_context(const tls_options& tls) {
+  static std::mutex mtx;
+  static std::map<std::pair<std::string, std::string>,
+                  std::weak_ptr<boost::asio::ssl::context>>
+      contexts;
+  std::lock_guard<std::mutex> guard{mtx};
+  auto& slot = contexts[{tls.ca_file, tls.ca_dir}];
+  if (auto result = slot.lock())
+    return result;
+  auto result =
+      std::make_shared<boost::asio::ssl::context>(make_tls_context(tls));
+  slot = result;
+  return result;
 }
 
 } // namespace slackrtm
