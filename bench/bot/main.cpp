@@ -3,7 +3,7 @@
 // each simulator flood it counts the events, records frame-to-handler
 // latency and echo round trips, and prints one JSON report line on stdout
 // once it has seen the whole flood (or at once on SIGUSR2). With --clients=N
-// it runs N clients (N workspaces) in one process.
+// it runs N workspaces on one slackrtm::hub in one process.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -199,8 +199,8 @@ std::int64_t int_field(const nlohmann::json& event, const char* key) {
 }
 
 // The seeds' echo logic, counted.
-void on_message(slackrtm::client& rtm, flood_stats& stats,
-                slackrtm::context& ctx, const nlohmann::json& event) {
+void on_message(flood_stats& stats, slackrtm::context& ctx,
+                const nlohmann::json& event) {
   auto at = now_ns();
   auto text_field = event.find("text");
   if (text_field == event.end() || !text_field->is_string())
@@ -214,10 +214,9 @@ void on_message(slackrtm::client& rtm, flood_stats& stats,
     stats.seen(flood, int_field(event, "sim_total"), sent_ns, at, hello);
   if (!hello)
     return;
+  // The bot's own messages never get here (skip_self_events).
   auto user = event.value("user", std::string{});
-  auto self = rtm.identity();
-  if (user.empty() ||
-      (self.contains("self") && self["self"].value("id", "") == user))
+  if (user.empty())
     return;
   bool ok = true;
   try {
@@ -279,17 +278,10 @@ int main(int argc, char** argv) {
   }}.detach();
 
   try {
-    std::vector<std::unique_ptr<slackrtm::client>> bots;
-    bots.reserve(clients);
-    for (std::size_t i = 0; i < clients; ++i) {
-      auto rtm = std::make_unique<slackrtm::client>(args->options);
-      auto* self = rtm.get();
-      rtm->on("message", [self, &stats](slackrtm::context& ctx,
-                                        const nlohmann::json& event) {
-        on_message(*self, stats, ctx, event);
-      });
-      bots.push_back(std::move(rtm));
-    }
+    auto handler = [&stats](slackrtm::context& ctx,
+                            const nlohmann::json& event) {
+      on_message(stats, ctx, event);
+    };
     std::mutex done_mutex;
     std::condition_variable done;
     bool stop = false;
@@ -298,14 +290,28 @@ int main(int argc, char** argv) {
       stop = true;
       done.notify_all();
     });
-    for (auto& rtm : bots)
-      rtm->connect();
-    std::unique_lock<std::mutex> lock{done_mutex};
-    done.wait(lock, [&] { return stop; });
-    lock.unlock();
-    for (auto& rtm : bots)
-      rtm->close();
-    bots.clear();
+    auto wait_for_signal = [&] {
+      std::unique_lock<std::mutex> lock{done_mutex};
+      done.wait(lock, [&] { return stop; });
+    };
+    if (clients == 1) {
+      slackrtm::client rtm{args->options};
+      rtm.on("message", handler);
+      rtm.connect();
+      wait_for_signal();
+      rtm.close();
+      return 0;
+    }
+    // Many workspaces: one hub, one runtime, one set of handler workers.
+    slackrtm::hub_options opts;
+    opts.defaults = args->options;
+    slackrtm::hub hub{opts};
+    hub.on("message", handler);
+    for (std::size_t i = 0; i < clients; ++i)
+      hub.add("workspace-" + std::to_string(i + 1), args->options.token);
+    hub.connect();
+    wait_for_signal();
+    hub.close();
     return 0;
   } catch (...) {
     return slackrtm::cli::report_failure("slackrtm-bench-bot");
