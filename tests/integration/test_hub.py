@@ -186,13 +186,18 @@ class HubTest(SimTestCase):
         self.assertNotIn(SECRET, hub.stderr() + hub.stdout())
         self.assertIn("refused a handler node", hub.stderr())
 
-    def test_a_revoked_workspace_leaves_the_other_alone(self):
+    def test_a_workspace_reconnecting_or_revoked_leaves_the_other_alone(self):
         hub = self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
         self.wait_connected(2)
         node = self.start_node()
         self.wait_joined(node)
         before = [c["id"] for c in self.sim.open_connections()
                   if c.get("team") == TEAM_ONE]
+        # Workspace two's socket is reset: it reconnects alone.
+        self.sim.post("drop", {"mode": "reset", "team": TEAM_TWO})
+        wait_for(lambda: hub.stdout().count("workspace two: connected") >= 2,
+                 15, "workspace two to reconnect")
+        self.assertEqual(hub.stdout().count("workspace one: connected"), 1)
         self.sim.post("revoke", {"token": TOKEN_TWO})
         wait_for(lambda: "workspace two: error (token_revoked)" in hub.stdout(),
                  15, "the hub to give up on workspace two")

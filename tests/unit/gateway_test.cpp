@@ -1,0 +1,132 @@
+// Admission of handler nodes: the secret, tickets, and what a node without
+// one (or with a dead one) may not do.
+#define CAF_SUITE gateway
+
+#include "actors/gateway.hpp"
+
+#include "src/logger.hpp"
+#include "tests/unit/fixture.hpp"
+
+using namespace slackrtm;
+
+namespace {
+
+// What the dispatcher stand-in was told: "join TYPE" or "leave TYPE".
+using told_list = std::vector<std::string>;
+
+caf::behavior probe_dispatcher(caf::event_based_actor*,
+                               std::shared_ptr<told_list> told) {
+  return {
+      [=](caf::join_atom, const std::string& type, const caf::actor&) {
+        told->push_back("join " + type);
+      },
+      [=](caf::leave_atom, const std::string& type, const caf::actor&) {
+        told->push_back("leave " + type);
+      },
+  };
+}
+
+caf::behavior idle_worker() {
+  return {[](handler_job&) {}};
+}
+
+struct fixture : slackrtm::test::fixture {
+  std::shared_ptr<told_list> told = std::make_shared<told_list>();
+  std::shared_ptr<std::vector<std::string>> lines =
+      std::make_shared<std::vector<std::string>>();
+  caf::actor dispatcher = sys.spawn(probe_dispatcher, told);
+  caf::actor gw;
+
+  fixture() {
+    gateway_config cfg;
+    cfg.secret = "s3cret-value";
+    cfg.dispatcher = dispatcher;
+    cfg.find = [](std::uint32_t) { return nullptr; };
+    auto sink = [l = lines](log_level, std::string_view line) {
+      l->emplace_back(line);
+    };
+    cfg.log = std::make_shared<const logger>(log_level::debug, sink);
+    gw = sys.spawn(gateway, cfg);
+    drain();
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(gw, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
+    drain();
+  }
+
+  relay_answer answer() {
+    relay_answer result;
+    drain();
+    self->receive([&](relay_answer& x) { result = std::move(x); });
+    return result;
+  }
+
+  relay_answer join(const std::string& secret, const caf::actor& worker) {
+    self->send(gw, caf::join_atom::value, secret, std::string{"message"},
+               worker);
+    return answer();
+  }
+
+  relay_answer call(const std::string& ticket) {
+    self->send(gw, webapi_atom::value, ticket, std::uint32_t{1},
+               std::string{"form"}, std::string{"chat.postMessage"},
+               std::string{"{}"});
+    return answer();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(gateway_tests, fixture)
+
+CAF_TEST(a wrong secret is refused and the dispatcher hears nothing) {
+  auto worker = sys.spawn(idle_worker);
+  auto refused = join("s3cret-valuX", worker);
+  CAF_CHECK(!refused.ok);
+  CAF_CHECK_EQUAL(refused.kind, "refused");
+  CAF_CHECK(told->empty());
+  // The log says why, but never shows either secret.
+  CAF_REQUIRE_EQUAL(lines->size(), 1u);
+  CAF_CHECK(lines->front().find("wrong secret") != std::string::npos);
+  CAF_CHECK(lines->front().find("s3cret") == std::string::npos);
+  CAF_CHECK(!join("", worker).ok);
+  CAF_CHECK(!join("s3cret-value-and-more", worker).ok);
+}
+
+CAF_TEST(the secret admits a worker into its group and yields a ticket) {
+  auto worker = sys.spawn(idle_worker);
+  auto admitted = join("s3cret-value", worker);
+  CAF_REQUIRE(admitted.ok);
+  CAF_CHECK_EQUAL(admitted.body.size(), 32u);
+  drain();
+  CAF_CHECK_EQUAL(*told, (told_list{"join message"}));
+  auto other = join("s3cret-value", sys.spawn(idle_worker));
+  CAF_CHECK_NOT_EQUAL(other.body, admitted.body);
+}
+
+CAF_TEST(calls need a live ticket) {
+  auto stranger = call("0123456789abcdef0123456789abcdef");
+  CAF_CHECK(!stranger.ok);
+  CAF_CHECK_EQUAL(stranger.error, "not admitted by the hub");
+  auto worker = sys.spawn(idle_worker);
+  auto ticket = join("s3cret-value", worker).body;
+  // Admitted, but the workspace is gone: a clear refusal, no call.
+  auto gone = call(ticket);
+  CAF_CHECK(!gone.ok);
+  CAF_CHECK_EQUAL(gone.error, "workspace 1 is no longer served by the hub");
+  // Leaving needs the ticket too.
+  self->send(gw, caf::leave_atom::value, std::string{"bogus"},
+             std::string{"message"}, worker);
+  self->send(gw, caf::leave_atom::value, ticket, std::string{"message"},
+             worker);
+  drain();
+  CAF_CHECK_EQUAL(*told, (told_list{"join message", "leave message"}));
+  // The ticket dies with its worker.
+  caf::anon_send_exit(worker, caf::exit_reason::kill);
+  drain();
+  CAF_CHECK_EQUAL(call(ticket).error, "not admitted by the hub");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
