@@ -157,7 +157,10 @@ class HubTest(SimTestCase):
         again = self.start_node()
         self.wait_joined(again)
         self.wait_answered(held)
-        self.assertEqual(len(self.replied_lines(again)), 5)
+        # The returning node answered them all (over TLS it may answer one
+        # twice: see HubTlsTest).
+        for _, ts in held:
+            self.assertIn(f"(thread {ts},", again.stdout())
 
     def test_a_node_rejoins_a_restarted_hub_by_itself(self):
         hub = self.start_hub(tokens="one=xoxb-sim-token")
@@ -265,7 +268,9 @@ def make_cert(directory, ca, name):
 class HubTlsTest(HubTest):
     """The same hub and nodes over TLS (caf::openssl), both sides showing a
     certificate of the same CA; a node without one, or with one of another
-    CA, never joins."""
+    CA, never joins. CAF 0.17.6's openssl module drops every node's
+    connection when one node dies; they rejoin at once, and events they had
+    not confirmed are redelivered, so a node may answer one twice."""
 
     @classmethod
     def setUpClass(cls):
