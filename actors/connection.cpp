@@ -167,6 +167,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         log->info("opening socket to ", host_of(res.url));
         self->state.session = cfg.transport->open(
             res.url, caf::actor_cast<caf::actor>(self), self->state.session_id);
+        if (self->state.reading_paused && self->state.session)
+          self->state.session->pause_reading(true);
       },
       [=](ws_opened& msg) {
         if (msg.session == self->state.session_id)
@@ -212,12 +214,19 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         if (self->state.pings.size() > 16)
           self->state.pings.erase(self->state.pings.begin());
         self->delayed_send(self, cfg.ping_interval, ping_atom::value);
-        self->delayed_send(self, cfg.pong_timeout, silence_atom::value,
-                           self->state.frames_seen);
+        // The pong of a ping sent while the socket is not read cannot come.
+        if (!self->state.reading_paused)
+          self->delayed_send(self, cfg.pong_timeout, silence_atom::value,
+                             self->state.frames_seen, self->state.pauses);
       },
-      [=](silence_atom, std::uint64_t frames_at_ping) {
-        // Any frame since the ping proves the socket alive, not just a pong.
-        if (!self->state.connected || self->state.frames_seen != frames_at_ping)
+      [=](silence_atom, std::uint64_t frames_at_ping,
+          std::uint64_t pauses_at_ping) {
+        // Any frame since the ping proves the socket alive, not just a pong;
+        // a socket not read since (or at some time after) the ping proves
+        // nothing.
+        if (!self->state.connected ||
+            self->state.frames_seen != frames_at_ping ||
+            self->state.reading_paused || self->state.pauses != pauses_at_ping)
           return;
         log->warning("no frame within ", cfg.pong_timeout.count(),
                      " ms of a ping; the socket is dead");
@@ -227,6 +236,17 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         // Not connected: the supervisor sends it again after the next hello.
         if (self->state.connected && self->state.session)
           self->state.session->send(std::move(out.text));
+      },
+      [=](backlog_atom, bool paused) {
+        if (self->state.reading_paused == paused)
+          return;
+        self->state.reading_paused = paused;
+        if (paused)
+          ++self->state.pauses;
+        log->debug(paused ? "handlers are behind: reading paused"
+                          : "reading resumed");
+        if (self->state.session)
+          self->state.session->pause_reading(paused);
       },
       [=](retire_atom) {
         log->debug("closing the old socket: its successor said hello");

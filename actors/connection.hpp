@@ -62,6 +62,11 @@ struct connection_actor_state {
   std::optional<caf::actor_clock::time_point> overlap_until;
   /// Frames received on the current socket (for the silence check).
   std::uint64_t frames_seen = 0;
+  /// True while the dispatcher has too much to do: the socket is not read
+  /// (and its silence proves nothing).
+  bool reading_paused = false;
+  /// Times reading was paused (a silence check spanning one is void).
+  std::uint64_t pauses = 0;
   /// Frame id -> send time of pings awaiting their pong.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point>
       pings;

@@ -50,6 +50,30 @@ void hold(dispatcher_actor self, group_routing& group, handler_job job) {
     ++self->state.held_dropped;
 }
 
+// Tells every source to stop or resume reading.
+void tell_sources(dispatcher_actor self, bool paused) {
+  auto& st = self->state;
+  st.paused = paused;
+  if (paused)
+    ++st.pauses;
+  for (auto& source : st.sources)
+    self->send(source, backlog_atom::value, paused);
+}
+
+// After the load rose: pause at the bound.
+void check_backlog(dispatcher_actor self) {
+  auto& st = self->state;
+  if (st.max_in_flight > 0 && !st.paused && st.in_flight >= st.max_in_flight)
+    tell_sources(self, true);
+}
+
+// After the load fell: resume at half the bound.
+void check_resume(dispatcher_actor self) {
+  auto& st = self->state;
+  if (st.paused && st.in_flight <= st.max_in_flight / 2)
+    tell_sources(self, false);
+}
+
 // Picks the worker for `key` and sends it the job.
 void route(dispatcher_actor self, std::uint32_t gid, const shared_event& event,
            std::uint64_t key, std::uint32_t workspace) {
@@ -69,6 +93,7 @@ void route(dispatcher_actor self, std::uint32_t gid, const shared_event& event,
       group.bound.emplace(key, std::make_pair(worker, 1u));
   }
   ++group.load[worker];
+  ++self->state.in_flight;
   handler_job job{event, gid, worker, key, workspace, group.next_seq++};
   if (group.nodes)
     group.unconfirmed[worker].emplace(job.seq, job);
@@ -81,6 +106,7 @@ void drop_member(dispatcher_actor self, std::uint32_t gid, std::uint32_t slot) {
   auto jobs = std::move(group.unconfirmed[slot]);
   group.unconfirmed[slot].clear();
   group.workers[slot] = nullptr;
+  self->state.in_flight -= group.load[slot];
   group.load[slot] = 0;
   for (auto i = group.bound.begin(); i != group.bound.end();)
     i = i->second.first == slot ? group.bound.erase(i) : std::next(i);
@@ -88,6 +114,7 @@ void drop_member(dispatcher_actor self, std::uint32_t gid, std::uint32_t slot) {
     ++self->state.redelivered;
     route(self, gid, job.event, job.key, job.workspace);
   }
+  check_resume(self);
 }
 
 // The node group of `type`, created on first use.
@@ -115,9 +142,12 @@ void join(dispatcher_actor self, const std::string& type, caf::actor member) {
   if (!member)
     return;
   auto& group = self->state.groups[gid];
-  if (std::find(group.workers.begin(), group.workers.end(), member) !=
-      group.workers.end())
-    return;
+  // A member that joins again lost its connection in between, maybe with
+  // jobs on the wire: what it had not confirmed is sent again.
+  if (auto i = std::find(group.workers.begin(), group.workers.end(), member);
+      i != group.workers.end())
+    drop_member(self, gid,
+                static_cast<std::uint32_t>(i - group.workers.begin()));
   auto free = std::find_if(group.workers.begin(), group.workers.end(),
                            [](const caf::actor& w) { return !w; });
   if (free != group.workers.end()) {
@@ -217,6 +247,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   auto& st = self->state;
   st.dedupe_capacity = cfg.dedupe_capacity;
   st.hold_capacity = cfg.hold_capacity;
+  st.max_in_flight = cfg.max_in_flight;
   st.workspaces.emplace(
       0, workspace_routing{workspace_config{cfg.team, cfg.skip_self,
                                             cfg.duplicates, cfg.self_skipped},
@@ -236,11 +267,33 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
     if (g.type.find("::") != std::string::npos)
       st.subtype_routes = true;
   }
-  self->set_down_handler(
-      [=](caf::down_msg& msg) { leave(self, msg.source, nullptr); });
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& sources = self->state.sources;
+    sources.erase(std::remove_if(sources.begin(), sources.end(),
+                                 [&](const caf::actor& x) {
+                                   return x.address() == msg.source;
+                                 }),
+                  sources.end());
+    leave(self, msg.source, nullptr);
+  });
+  // Remembers the sender of an event as a source to pause and resume.
+  auto note_source = [=] {
+    auto& st = self->state;
+    if (st.max_in_flight == 0)
+      return;
+    auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+    if (!sender || std::find(st.sources.begin(), st.sources.end(), sender) !=
+                       st.sources.end())
+      return;
+    st.sources.push_back(sender);
+    self->monitor(sender);
+    if (st.paused)
+      self->send(sender, backlog_atom::value, true);
+  };
   return {
       [=](rtm_event& msg) {
         auto& st = self->state;
+        note_source();
         auto ws = st.workspaces.find(msg.workspace);
         if (ws == st.workspaces.end())
           return; // removed: its events are no longer wanted
@@ -296,6 +349,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
               route(self, gid, msg.event, key, msg.workspace);
         for (auto gid : st.wildcard)
           route(self, gid, msg.event, key, msg.workspace);
+        check_backlog(self);
       },
       [=](job_done& msg) {
         auto& st = self->state;
@@ -308,8 +362,11 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         // still the one the job went to.
         if (group.nodes && group.unconfirmed[msg.worker].erase(msg.seq) == 0)
           return;
-        if (group.load[msg.worker] > 0)
+        if (group.load[msg.worker] > 0) {
           --group.load[msg.worker];
+          --st.in_flight;
+          check_resume(self);
+        }
         if (msg.key == 0)
           return;
         if (auto i = group.bound.find(msg.key); i != group.bound.end())
@@ -345,6 +402,8 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         result.unhandled = st.unhandled;
         result.redelivered = st.redelivered;
         result.held_dropped = st.held_dropped;
+        result.pauses = st.pauses;
+        result.in_flight = st.in_flight;
         for (auto& group : st.groups) {
           result.held += group.held.size();
           if (group.nodes)
@@ -356,11 +415,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
       },
       [=](load_atom) {
         // Handler calls queued or running.
-        std::uint64_t total = 0;
-        for (auto& group : self->state.groups)
-          for (auto n : group.load)
-            total += n;
-        return total;
+        return self->state.in_flight;
       },
   };
 }

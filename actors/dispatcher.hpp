@@ -81,6 +81,10 @@ struct dispatcher_config {
   /// Jobs a node group without members holds at most; beyond, the oldest
   /// are dropped and counted.
   std::size_t hold_capacity = 10000;
+  /// Handler calls queued or running at most: at this many, the connections
+  /// are told to stop reading (`backlog_atom`, true) until half are done.
+  /// 0: no bound.
+  std::size_t max_in_flight = 0;
 };
 
 /// Merges the event streams of overlapping sockets, which carry copies of
@@ -131,6 +135,14 @@ struct dispatcher_state {
   std::unordered_map<std::uint32_t, workspace_routing> workspaces;
   std::size_t dedupe_capacity = 4096;
   std::size_t hold_capacity = 10000;
+  std::size_t max_in_flight = 0;
+  /// Handler calls queued or running (the sum of every group's load).
+  std::uint64_t in_flight = 0;
+  /// True while the connections are told not to read.
+  bool paused = false;
+  std::uint64_t pauses = 0;
+  /// Connections that sent events (told when reading pauses or resumes).
+  std::vector<caf::actor> sources;
   /// Events that matched no handler.
   std::uint64_t unhandled = 0;
   /// Node jobs sent again to another member after theirs left unconfirmed.
@@ -162,6 +174,8 @@ std::string dedupe_key(const nlohmann::json& event);
 ///   unconfirmed jobs go to the other members (or are held);
 /// - `(get_atom, stats_atom)` -> `dispatch_stats`; `load_atom` -> calls
 ///   queued or running.
+/// With `max_in_flight`, it sends `(backlog_atom, bool)` to the actors that
+/// send it events: stop reading at the bound, resume at half of it.
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                          dispatcher_config cfg);
 

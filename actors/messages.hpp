@@ -147,6 +147,11 @@ struct dispatch_stats {
   std::uint64_t held_dropped = 0;
   /// Handler-node workers joined now.
   std::uint64_t members = 0;
+  /// Times the sockets stopped being read because too many handler calls
+  /// were queued or running.
+  std::uint64_t pauses = 0;
+  /// Handler calls queued or running now.
+  std::uint64_t in_flight = 0;
 };
 
 // -- handler node <-> hub -----------------------------------------------------
@@ -232,7 +237,7 @@ typename Inspector::result_type inspect(Inspector& f, job_done& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dispatch_stats& x) {
   return f(caf::meta::type_name("dispatch_stats"), x.unhandled, x.redelivered,
-           x.held, x.held_dropped, x.members);
+           x.held, x.held_dropped, x.members, x.pauses, x.in_flight);
 }
 
 template <class Inspector>
@@ -315,6 +320,8 @@ using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using identity_atom = caf::atom_constant<caf::atom("identity")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+/// The dispatcher tells connections to stop (`true`) or resume reading.
+using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 /// A handler node relays a Web API call, a socket send, or asks which
 /// workspace a number stands for.
 using webapi_atom = caf::atom_constant<caf::atom("webapi")>;

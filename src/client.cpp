@@ -252,6 +252,7 @@ struct client::impl {
     dcfg.skip_self = ws.skip_self;
     dcfg.self_skipped = ws.self_skipped;
     dcfg.team = ws.team;
+    dcfg.max_in_flight = options.max_pending_events;
     own->start(std::move(specs), std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
       auto callback = [fns = lifecycle_handlers](std::uint32_t,
@@ -550,17 +551,20 @@ client_stats client::stats() const {
   result.events = s.events;
   result.malformed_frames = s.malformed_frames;
   result.connections = s.connections;
-  result.handler_errors =
-      impl_->own ? impl_->own->handler_errors() : s.handler_errors.load();
   result.duplicate_events = *s.duplicate_events;
   result.self_events_skipped = *s.self_events_skipped;
   std::shared_ptr<read_buffer> buffer;
+  engine* own = nullptr; // set once by the first connect, kept until the end
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
     buffer = impl_->pulled;
+    own = impl_->own.get();
   }
   if (buffer)
     result.read_overflow = buffer->overflow();
+  result.handler_errors = own ? own->handler_errors() : s.handler_errors.load();
+  if (own)
+    result.read_pauses = own->stats().pauses;
   return result;
 }
 

@@ -104,6 +104,7 @@ struct hub::impl {
     }
     dispatcher_config base;
     base.hold_capacity = options.hold_capacity;
+    base.max_in_flight = options.defaults.max_pending_events;
     runtime->start(std::move(specs), std::move(base));
     for (auto& type : expected)
       caf::anon_send(runtime->dispatcher(), caf::join_atom::value, type,
@@ -344,6 +345,7 @@ hub_stats hub::stats() const {
   result.redelivered = d.redelivered;
   result.held = d.held;
   result.held_dropped = d.held_dropped;
+  result.read_pauses = d.pauses;
   return result;
 }
 

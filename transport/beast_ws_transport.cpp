@@ -82,6 +82,14 @@ public:
     });
   }
 
+  void pause_reading(bool paused) override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), paused] {
+      self->paused_ = paused;
+      if (!paused && self->open_ && !self->reading_ && !self->finished_)
+        self->read_next();
+    });
+  }
+
   void close() override {
     net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       if (self->finished_ || self->closing_)
@@ -197,12 +205,14 @@ private:
   }
 
   void read_next() {
+    reading_ = true;
     ws_.async_read(
         buffer_, [self = this->shared_from_this()](
                      beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
+    reading_ = false;
     if (ec) {
       if (ec == websocket::error::closed) {
         auto& why = ws_.reason();
@@ -221,7 +231,8 @@ private:
       caf::anon_send(listener_, ws_binary{id_, buffer_.size()});
     }
     buffer_.consume(buffer_.size());
-    read_next();
+    if (!paused_)
+      read_next();
   }
 
   void write_next() {
@@ -272,6 +283,9 @@ private:
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
+  // A read is pending; paused: the next one waits for pause_reading(false).
+  bool reading_ = false;
+  bool paused_ = false;
 };
 
 class beast_ws_transport : public ws_transport {

@@ -28,6 +28,11 @@ public:
 
   /// Sends a close frame and ends the session; `ws_closed` follows.
   virtual void close() = 0;
+
+  /// Stops (`true`) or resumes reading frames: while paused, what the
+  /// server writes waits in TCP's buffers, so a backlog of events cannot
+  /// grow in memory. A frame being read when pausing is still delivered.
+  virtual void pause_reading(bool paused) = 0;
 };
 
 /// Opens WebSocket sessions.

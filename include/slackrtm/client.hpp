@@ -74,6 +74,9 @@ struct client_stats {
   std::uint64_t self_events_skipped = 0;
   /// Events dropped from a full `read()` buffer (the oldest go first).
   std::uint64_t read_overflow = 0;
+  /// Times the socket stopped being read because `max_pending_events`
+  /// handler calls were queued or running.
+  std::uint64_t read_pauses = 0;
 };
 
 /// Slack's Real Time Messaging client. Handlers run on actors of their own:

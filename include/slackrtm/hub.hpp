@@ -56,6 +56,9 @@ struct hub_stats {
   std::uint64_t held = 0;
   /// Events dropped from a full hold.
   std::uint64_t held_dropped = 0;
+  /// Times the sockets stopped being read because `max_pending_events`
+  /// handler calls (local and on nodes) were queued or running.
+  std::uint64_t read_pauses = 0;
 };
 
 /// Serves many workspaces (one token each) with one set of handlers.

@@ -99,6 +99,11 @@ struct client_options {
   std::chrono::milliseconds send_timeout{30000};
   /// Sends awaiting Slack's reply at most; more are refused at once.
   std::size_t outbox_capacity = 1000;
+  /// Handler calls queued or running at most. At this many the socket is
+  /// no longer read until half of them are done: what Slack sends meanwhile
+  /// waits in TCP's buffers instead of in memory, and nothing is dropped.
+  /// Counted in `stats().read_pauses`. 0: no bound.
+  std::size_t max_pending_events = 10000;
   /// Certificate checks.
   tls_options tls;
   /// HTTP proxy for the Web API and the socket (see

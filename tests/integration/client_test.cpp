@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -155,6 +156,46 @@ CAF_TEST(one conversation keeps its order while conversations run at once) {
     CAF_CHECK_EQUAL(seen[channel], expected);
   CAF_CHECK_GREATER(most_in_flight.load(), 1);
   rtm.close();
+}
+
+CAF_TEST(a handler that falls behind pauses the socket and loses nothing) {
+  auto opts = options();
+  opts.workers_per_handler = 1;
+  opts.max_pending_events = 50;
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool open = false;
+  std::atomic<int> handled{0};
+  std::set<std::int64_t> seqs;
+  slackrtm::client rtm{opts};
+  rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
+    std::unique_lock<std::mutex> guard{mtx};
+    cv.wait(guard, [&] { return open; });
+    seqs.insert(ev.value("sim_seq", std::int64_t{-1}));
+    ++handled;
+  });
+  rtm.connect();
+  wait_connected(rtm);
+  const int count = 20000;
+  control.api_call_json("flood", {{"count", count}, {"hello", "none"}});
+  // The handler holds its first event: after 50 queued the socket is no
+  // longer read, so the flood waits in TCP's buffers and the simulator.
+  CAF_REQUIRE(wait_until([&] { return rtm.stats().read_pauses >= 1; }, 10s));
+  auto read_while_blocked = rtm.stats().events;
+  CAF_CHECK_LESS(read_while_blocked, static_cast<std::uint64_t>(count));
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    open = true;
+  }
+  cv.notify_all();
+  CAF_REQUIRE(wait_until([&] { return handled.load() == count; }, 60s));
+  std::lock_guard<std::mutex> guard{mtx};
+  CAF_CHECK_EQUAL(seqs.size(), static_cast<std::size_t>(count));
+  CAF_CHECK_EQUAL(*seqs.begin(), 0);
+  CAF_CHECK_EQUAL(*seqs.rbegin(), count - 1);
+  CAF_MESSAGE("backpressure: " << read_while_blocked << " of " << count
+                               << " events read while the handler was blocked, "
+                               << rtm.stats().read_pauses << " pauses");
 }
 
 CAF_TEST(messages sent over the socket get slacks acknowledgement) {

@@ -240,6 +240,42 @@ CAF_TEST(any frame after a ping keeps the socket alive) {
   CAF_CHECK(replies->empty());
 }
 
+CAF_TEST(a backlog pauses reading and an unread socket is not dead) {
+  connect();
+  self->send(conn, backlog_atom::value, true);
+  drain();
+  CAF_CHECK(transport->session->paused);
+  // Pings go on, but three seconds without a frame prove nothing while the
+  // socket is not read.
+  for (int i = 0; i < 3; ++i) {
+    advance_time(1s);
+    drain();
+  }
+  CAF_CHECK(!exit_why);
+  CAF_CHECK_EQUAL(transport->session->frames("ping").size(), 3u);
+  self->send(conn, backlog_atom::value, false);
+  drain();
+  CAF_CHECK(!transport->session->paused);
+  // Pings sent during the pause prove nothing either way...
+  advance_time(1s);
+  drain();
+  CAF_CHECK(!exit_why);
+  // ...but silence after a ping sent while reading is fatal again.
+  advance_time(1s);
+  drain();
+  advance_time(1s);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::transient);
+}
+
+CAF_TEST(a socket opened during a backlog starts paused) {
+  self->send(conn, backlog_atom::value, true);
+  drain();
+  answer_rtm_connect("ws://127.0.0.1:1/rtm/ticket?dp=1");
+  CAF_REQUIRE(transport->session != nullptr);
+  CAF_CHECK(transport->session->paused);
+}
+
 CAF_TEST(a pong to the applications ping goes to the supervisor too) {
   connect();
   frame(R"({"type":"pong","reply_to":987,"time":5})");

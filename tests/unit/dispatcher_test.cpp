@@ -43,6 +43,7 @@ struct fixture : slackrtm::test::fixture {
       std::make_shared<std::atomic<std::uint64_t>>(0);
   bool skip_self = false;
   std::size_t hold_capacity = 10000;
+  std::size_t max_in_flight = 0;
 
   caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
                              bool auto_done = true) {
@@ -59,6 +60,7 @@ struct fixture : slackrtm::test::fixture {
     cfg.skip_self = skip_self;
     cfg.self_skipped = self_skipped;
     cfg.hold_capacity = hold_capacity;
+    cfg.max_in_flight = max_in_flight;
     auto result = sys.spawn(dispatcher, cfg);
     drain();
     return result;
@@ -329,6 +331,24 @@ CAF_TEST(node members share a group and a dead members jobs go to another) {
   CAF_CHECK_EQUAL(other_log->back().text, "a3");
 }
 
+CAF_TEST(a member that joins again gets its unconfirmed jobs again) {
+  auto disp = make_dispatcher({});
+  auto [m1, log1] = join_member(disp, "message");
+  deliver(disp, message("C1", "a1"));
+  deliver(disp, message("C2", "b1"));
+  CAF_REQUIRE_EQUAL(log1->size(), 2u);
+  // Its node lost the connection (jobs may have been lost on the wire)
+  // and registers the same worker again.
+  self->send(disp, caf::join_atom::value, std::string{"message"}, m1);
+  drain();
+  CAF_CHECK_EQUAL(texts(*log1),
+                  (std::vector<std::string>{"a1", "b1", "a1", "b1"}));
+  auto after = stats(disp);
+  CAF_CHECK_EQUAL(after.redelivered, 2u);
+  CAF_CHECK_EQUAL(after.members, 1u);
+  CAF_CHECK_EQUAL(after.in_flight, 2u);
+}
+
 CAF_TEST(a confirmation settles its job once and only from its member) {
   auto disp = make_dispatcher({});
   auto [m1, log1] = join_member(disp, "message");
@@ -399,6 +419,38 @@ CAF_TEST(workspaces are routed apart and a removed one is dropped) {
   self->send(disp, rtm_event{shared_event{message("C1", "late")}, 0, 7});
   drain();
   CAF_CHECK_EQUAL(seen->size(), 1u);
+}
+
+CAF_TEST(too many calls in flight pause the sources until half are done) {
+  max_in_flight = 4;
+  auto disp = make_dispatcher({{"message", 2}}, false);
+  // What the dispatcher told this test's actor, which sends the events.
+  auto told = [&] {
+    std::vector<bool> result;
+    for (bool more = true; more;)
+      self->receive(
+          [&](backlog_atom, bool paused) { result.push_back(paused); },
+          caf::after(std::chrono::seconds{0}) >> [&] { more = false; });
+    return result;
+  };
+  for (auto channel : {"C1", "C2", "C3"})
+    deliver(disp, message(channel, "x"));
+  CAF_CHECK(told().empty());
+  deliver(disp, message("C4", "x"));
+  CAF_CHECK_EQUAL(told(), (std::vector<bool>{true}));
+  CAF_REQUIRE_EQUAL(seen->size(), 4u);
+  // 3 left: still more than half the bound.
+  auto done = [&](const seen_job& job) {
+    self->send(disp, job_done{job.group, job.worker,
+                              conversation_key(message(job.channel, "")), 0});
+    drain();
+  };
+  done((*seen)[0]);
+  CAF_CHECK(told().empty());
+  done((*seen)[1]);
+  CAF_CHECK_EQUAL(told(), (std::vector<bool>{false}));
+  CAF_CHECK_EQUAL(stats(disp).pauses, 1u);
+  CAF_CHECK_EQUAL(stats(disp).in_flight, 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -15,9 +15,11 @@ namespace slackrtm::test {
 struct fake_session : ws_session {
   std::vector<std::string> sent;
   bool closed = false;
+  bool paused = false;
 
   void send(std::string text) override { sent.push_back(std::move(text)); }
   void close() override { closed = true; }
+  void pause_reading(bool x) override { paused = x; }
 
   /// The sent frames of type `type`, parsed.
   std::vector<nlohmann::json> frames(const std::string& type) const {
