@@ -68,25 +68,36 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
     return caf::delegated<relay_answer>{};
   };
   return {
-      [=](caf::join_atom, const std::string& secret, std::string& type,
-          caf::actor& worker) -> relay_answer {
+      [=](caf::join_atom, const std::string& secret,
+          caf::actor& node) -> relay_answer {
         if (!same_secret(secret, cfg.secret)) {
           log->warning("refused a handler node: wrong secret");
           auto result = refusal("wrong secret");
           result.kind = "refused";
           return result;
         }
+        if (!node)
+          return refusal("a node actor is required");
+        auto ticket = new_ticket();
+        self->state.tickets.emplace(ticket, node.address());
+        self->monitor(node);
+        log->info("handler node admitted");
+        relay_answer result;
+        result.ok = true;
+        result.body = std::move(ticket);
+        return result;
+      },
+      [=](caf::join_atom, const std::string& ticket, std::string& type,
+          caf::actor& worker) -> relay_answer {
+        if (!admitted(ticket))
+          return refusal("not admitted by the hub");
         if (!worker || type.empty())
           return refusal("a worker and an event type are required");
-        auto ticket = new_ticket();
-        self->state.tickets.emplace(ticket, worker.address());
-        self->monitor(worker);
-        log->info("handler node worker joined for '", type, "'");
+        log->debug("handler node worker joined for '", type, "'");
         self->send(cfg.dispatcher, caf::join_atom::value, std::move(type),
                    std::move(worker));
         relay_answer result;
         result.ok = true;
-        result.body = std::move(ticket);
         return result;
       },
       [=](caf::leave_atom, const std::string& ticket, std::string& type,

@@ -43,7 +43,8 @@ struct relay_done {
 
 /// State of the gateway.
 struct gateway_state {
-  /// Ticket -> the worker it was issued to. A relayed call must carry one.
+  /// Ticket -> the node (its relay actor) it was issued to. Joins and
+  /// relayed calls must carry one; it dies with the node.
   std::unordered_map<std::string, caf::actor_addr> tickets;
   /// Relayed calls running on Web API threads.
   std::unordered_map<std::uint64_t, caf::typed_response_promise<relay_answer>>
@@ -53,9 +54,11 @@ struct gateway_state {
 };
 
 /// Spawns with `system.spawn(gateway, cfg)`. Takes, from nodes:
-/// - `(join_atom, secret, type, worker)` -> `relay_answer` whose body is
-///   a ticket: `worker` joins the node group of `type`; a wrong secret is
-///   refused with kind `"refused"` (and logged without it);
+/// - `(join_atom, secret, node)` -> `relay_answer` whose body is a ticket
+///   for `node` (the node's relay actor); a wrong secret is refused with
+///   kind `"refused"` (and logged without it);
+/// - `(join_atom, ticket, type, worker)` -> `relay_answer`: `worker` joins
+///   the node group of `type`;
 /// - `(leave_atom, ticket, type, worker)`;
 /// - `(webapi_atom, ticket, workspace, encoding, method, params)` and
 ///   `(rtmsend_atom, ticket, workspace, frame)` -> `relay_answer`;

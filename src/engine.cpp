@@ -5,13 +5,11 @@
 #include <thread>
 
 #include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 
 namespace slackrtm {
 
 std::unique_ptr<caf::actor_system_config>
-make_system_config(std::size_t threads, bool network, const std::string& cert,
-                   const std::string& key, const std::string& ca) {
+make_system_config(std::size_t threads, bool network) {
   auto config = std::make_unique<caf::actor_system_config>();
   add_message_types(*config);
   if (threads > 0)
@@ -19,18 +17,12 @@ make_system_config(std::size_t threads, bool network, const std::string& cert,
   if (network) {
     config->load<caf::io::middleman>();
     // Heartbeats both ways: a peer that dies without closing its socket
-    // (power loss, a TLS session that never reports EOF) is dropped, and
-    // its workers' jobs handed on, within the timeout.
+    // (power loss, a cable pulled) is dropped, and its workers' jobs handed
+    // on, within the timeout.
     config->set("middleman.heartbeat-interval",
                 caf::timespan{std::chrono::milliseconds{500}});
     config->set("middleman.connection-timeout",
                 caf::timespan{std::chrono::milliseconds{3000}});
-    if (!cert.empty() || !ca.empty()) {
-      config->load<caf::openssl::manager>();
-      config->openssl_certificate = cert;
-      config->openssl_key = key;
-      config->openssl_cafile = ca;
-    }
   }
   return config;
 }
@@ -48,11 +40,7 @@ engine_options engine_options_for(const client_options& opts,
 }
 
 engine::engine(const engine_options& options) : log_(options.log) {
-  config_ =
-      make_system_config(options.scheduler_threads, options.network,
-                         options.node_cert, options.node_key, options.node_ca);
-  node_tls_ = options.network &&
-              (!options.node_cert.empty() || !options.node_ca.empty());
+  config_ = make_system_config(options.scheduler_threads, options.network);
   system_ = std::make_unique<caf::actor_system>(*config_);
   transport_ = make_beast_ws_transport(
       options.tls, options.timeout, log_,

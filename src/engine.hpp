@@ -31,19 +31,13 @@ struct engine_options {
   std::shared_ptr<const logger> log;
   /// Load CAF's middleman (handler nodes join over the network).
   bool network = false;
-  /// Between nodes: TLS with this certificate, key and CA file
-  /// (`caf::openssl`); empty: plain TCP.
-  std::string node_cert;
-  std::string node_key;
-  std::string node_ca;
 };
 
 /// An actor system configuration with our message types, `threads`
-/// scheduler threads (0: one per core), and with `network` CAF's middleman,
-/// over TLS (`caf::openssl`) when a certificate or a CA file is given.
+/// scheduler threads (0: one per core), and with `network` CAF's middleman
+/// (TLS between nodes is `tls_tunnel`'s business).
 std::unique_ptr<caf::actor_system_config>
-make_system_config(std::size_t threads, bool network, const std::string& cert,
-                   const std::string& key, const std::string& ca);
+make_system_config(std::size_t threads, bool network);
 
 /// The engine settings of `opts` (socket TLS, deadline, proxy, threads).
 engine_options engine_options_for(const client_options& opts,
@@ -111,9 +105,6 @@ public:
 
   const std::shared_ptr<const logger>& log() const noexcept { return log_; }
 
-  /// True when the middleman is loaded with TLS between nodes.
-  bool node_tls() const noexcept { return node_tls_; }
-
 private:
   std::shared_ptr<const logger> log_;
   std::shared_ptr<std::atomic<std::uint64_t>> errors_ =
@@ -124,7 +115,6 @@ private:
   std::unique_ptr<caf::actor_system> system_;
   caf::actor dispatcher_;
   std::vector<caf::actor> workers_;
-  bool node_tls_ = false;
 };
 
 } // namespace slackrtm

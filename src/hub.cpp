@@ -10,12 +10,12 @@
 #include <unordered_map>
 
 #include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 
 #include "actors/gateway.hpp"
 #include "src/client_origin.hpp"
 #include "src/engine.hpp"
 #include "src/handler_list.hpp"
+#include "transport/tls_tunnel.hpp"
 
 namespace slackrtm {
 
@@ -36,6 +36,8 @@ struct hub::impl {
   std::vector<std::string> expected;
   caf::actor lifecycle;
   caf::actor gateway;
+  // TLS in front of the gateway's port when `node_cert` is set.
+  std::unique_ptr<tls_tunnel> tunnel;
 
   mutable std::mutex mtx;
   std::condition_variable cv;
@@ -60,14 +62,12 @@ struct hub::impl {
                                            options.defaults.sink)) {
     if (options.defaults.workers_per_handler == 0)
       throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
-    if (options.node_cert.empty() != options.node_key.empty())
-      throw std::invalid_argument("slackrtm: node_cert and node_key go "
-                                  "together");
+    if (options.node_cert.empty() != options.node_key.empty() ||
+        options.node_cert.empty() != options.node_ca.empty())
+      throw std::invalid_argument("slackrtm: node_cert, node_key and node_ca "
+                                  "go together");
     auto eopts = engine_options_for(options.defaults, log);
     eopts.network = true;
-    eopts.node_cert = options.node_cert;
-    eopts.node_key = options.node_key;
-    eopts.node_ca = options.node_ca;
     runtime = std::make_unique<engine>(eopts);
   }
 
@@ -144,6 +144,7 @@ hub::hub(hub_options options)
 hub::~hub() {
   close();
   impl_->runtime->await_idle(impl_->options.defaults.close_grace);
+  impl_->tunnel.reset();
   if (impl_->gateway)
     caf::anon_send_exit(impl_->gateway, caf::exit_reason::user_shutdown);
   impl_->gateway = nullptr;
@@ -316,18 +317,31 @@ std::uint16_t hub::listen(std::uint16_t port, const std::string& host) {
     };
     impl_->gateway = sys.spawn(slackrtm::gateway, std::move(cfg));
   }
-  const char* in = host.empty() || host == "0.0.0.0" ? nullptr : host.c_str();
+  bool tls = !impl_->options.node_cert.empty();
+  if (tls && impl_->tunnel)
+    throw std::logic_error("slackrtm: a hub with TLS listens once");
+  // With TLS the middleman serves loopback only, behind the tunnel.
+  const char* in = tls                                 ? "127.0.0.1"
+                   : host.empty() || host == "0.0.0.0" ? nullptr
+                                                       : host.c_str();
   auto published =
-      impl_->runtime->node_tls()
-          ? caf::openssl::publish(impl_->gateway, port, in, true)
-          : sys.middleman().publish(impl_->gateway, port, in, true);
+      sys.middleman().publish(impl_->gateway, tls ? 0 : port, in, true);
   if (!published)
     throw std::runtime_error("slackrtm: cannot listen on " + host + ":" +
                              std::to_string(port) + ": " +
                              sys.render(published.error()));
-  impl_->log->info("listening for handler nodes on ", host, ":", *published,
-                   impl_->runtime->node_tls() ? " (TLS)" : "");
-  return *published;
+  auto bound = *published;
+  if (tls) {
+    tunnel_credentials credentials{impl_->options.node_cert,
+                                   impl_->options.node_key,
+                                   impl_->options.node_ca};
+    impl_->tunnel =
+        tls_tunnel::serve(credentials, host, port, bound, impl_->log);
+    bound = impl_->tunnel->port();
+  }
+  impl_->log->info("listening for handler nodes on ", host, ":", bound,
+                   tls ? " (TLS)" : "");
+  return bound;
 }
 
 hub_stats hub::stats() const {

@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 
 #include "actors/handler_worker.hpp"
 #include "actors/messages.hpp"
@@ -20,6 +19,7 @@
 #include "src/handler_list.hpp"
 #include "src/logger.hpp"
 #include "src/relay.hpp"
+#include "transport/tls_tunnel.hpp"
 
 namespace slackrtm {
 
@@ -193,8 +193,10 @@ const node_options& checked(const node_options& opts) {
     throw std::invalid_argument("slackrtm: a node needs the hub's port");
   if (opts.secret.empty())
     throw std::invalid_argument("slackrtm: a node needs the hub's secret");
-  if (opts.tls_cert.empty() != opts.tls_key.empty())
-    throw std::invalid_argument("slackrtm: tls_cert and tls_key go together");
+  if (opts.tls_cert.empty() != opts.tls_key.empty() ||
+      opts.tls_cert.empty() != opts.tls_ca.empty())
+    throw std::invalid_argument("slackrtm: tls_cert, tls_key and tls_ca go "
+                                "together");
   if (opts.workers_per_handler == 0)
     throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
   if (opts.min_backoff.count() <= 0 || opts.max_backoff < opts.min_backoff)
@@ -213,7 +215,8 @@ struct node::impl {
       std::make_shared<std::atomic<std::uint64_t>>(0);
   std::atomic<std::uint64_t> joins{0};
   std::atomic<bool> is_joined{false};
-  bool tls = false;
+  // TLS to the hub: the middleman connects to this tunnel's local port.
+  std::unique_ptr<tls_tunnel> tunnel;
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor relay;
@@ -225,6 +228,8 @@ struct node::impl {
   bool closing = false;
   // The actor `start()` waits on; `close()` wakes it.
   caf::actor waiter;
+  // The ticket of the current hub.
+  std::string leave_ticket;
 
   std::mutex origins_mtx;
   std::unordered_map<std::uint32_t, std::shared_ptr<remote_origin>> origins;
@@ -232,10 +237,11 @@ struct node::impl {
   explicit impl(node_options opts)
       : options(checked(opts)), log(std::make_shared<const logger>(
                                     opts.level, opts.sink, opts.secret)) {
-    config =
-        make_system_config(options.scheduler_threads, true, options.tls_cert,
-                           options.tls_key, options.tls_ca);
-    tls = !options.tls_cert.empty() || !options.tls_ca.empty();
+    config = make_system_config(options.scheduler_threads, true);
+    if (!options.tls_cert.empty())
+      tunnel = tls_tunnel::reach(
+          tunnel_credentials{options.tls_cert, options.tls_key, options.tls_ca},
+          options.hub_host, options.hub_port, log);
     system = std::make_unique<caf::actor_system>(*config);
     relay = system->spawn(node_relay, options.call_timeout);
   }
@@ -269,40 +275,54 @@ struct node::impl {
   caf::expected<caf::actor> reach_hub() {
     auto& host = options.hub_host;
     auto port = options.hub_port;
-    if (tls)
-      return caf::openssl::remote_actor<caf::actor>(*system, host, port);
+    if (tunnel)
+      return system->middleman().remote_actor("127.0.0.1", tunnel->port());
     return system->middleman().remote_actor(host, port);
   }
 
-  // Registers every worker; false when the hub could not be asked. Throws
-  // when the hub refuses the secret.
+  // Asks `hub` once; false when it could not be asked.
+  template <class... Ts>
+  bool ask(caf::scoped_actor& self, const caf::actor& hub, relay_answer& answer,
+           Ts&&... xs) {
+    bool asked = false;
+    self->request(hub, std::chrono::seconds{10}, std::forward<Ts>(xs)...)
+        .receive(
+            [&](relay_answer& x) {
+              answer = std::move(x);
+              asked = true;
+            },
+            [&](caf::error& err) {
+              log->warning("could not join the hub: ", system->render(err));
+            });
+    return asked;
+  }
+
+  // Shows the secret, hands the relay its ticket, then registers every
+  // worker: the relay is ready before any job can come. False when the hub
+  // could not be asked; throws when it refuses the secret.
   bool join(caf::scoped_actor& self, const caf::actor& hub) {
-    std::string ticket;
+    relay_answer admitted;
+    if (!ask(self, hub, admitted, caf::join_atom::value, options.secret, relay))
+      return false;
+    if (admitted.kind == "refused")
+      throw std::runtime_error("slackrtm: the hub refused this node: " +
+                               admitted.error);
+    if (!admitted.ok) {
+      log->warning("the hub refused this node: ", admitted.error);
+      return false;
+    }
+    auto& ticket = admitted.body;
+    caf::anon_send(relay, caf::put_atom::value, hub, ticket);
     for (auto& [type, worker] : workers) {
       relay_answer answer;
-      bool asked = false;
-      self->request(hub, std::chrono::seconds{10}, caf::join_atom::value,
-                    options.secret, type, worker)
-          .receive(
-              [&](relay_answer& x) {
-                answer = std::move(x);
-                asked = true;
-              },
-              [&](caf::error& err) {
-                log->warning("could not join the hub: ", system->render(err));
-              });
-      if (!asked)
+      if (!ask(self, hub, answer, caf::join_atom::value, ticket, type, worker))
         return false;
-      if (answer.kind == "refused")
-        throw std::runtime_error("slackrtm: the hub refused this node: " +
-                                 answer.error);
       if (!answer.ok) {
         log->warning("the hub refused a worker: ", answer.error);
         return false;
       }
-      ticket = answer.body;
     }
-    caf::anon_send(relay, caf::put_atom::value, hub, ticket);
+    leave_ticket = ticket;
     return true;
   }
 

@@ -25,9 +25,11 @@ struct hub_options {
   std::size_t hold_capacity = 10000;
   /// What a handler node must present to join (required to `listen`).
   std::string secret;
-  /// TLS between the hub and its nodes (`caf::openssl`): the hub's
-  /// certificate and key (PEM), and the CA that signed the nodes'
-  /// certificates. Empty: plain TCP, then use it on trusted networks only.
+  /// TLS between the hub and its nodes: the hub's certificate and key
+  /// (PEM), and the CA that must have signed the nodes' certificates (all
+  /// three, or none). The middleman then serves loopback only, behind a TLS
+  /// tunnel that demands a node certificate. Empty: plain TCP, for trusted
+  /// networks only.
   std::string node_cert;
   std::string node_key;
   std::string node_ca;
@@ -131,8 +133,8 @@ public:
   // -- handler nodes ----------------------------------------------------------
 
   /// Publishes the hub for handler nodes on `host:port` (port 0: any free
-  /// one) through CAF's middleman, with TLS when `node_cert` is set; returns
-  /// the port. Needs `secret`. Handlers must be registered before.
+  /// one) through CAF's middleman, behind TLS when `node_cert` is set;
+  /// returns the port. Needs `secret`. Handlers must be registered before.
   std::uint16_t listen(std::uint16_t port, const std::string& host = "0.0.0.0");
 
   // -- observers --------------------------------------------------------------

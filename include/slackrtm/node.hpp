@@ -20,8 +20,8 @@ struct node_options {
   std::uint16_t hub_port = 0;
   /// The hub's secret (never logged).
   std::string secret;
-  /// TLS to the hub (`caf::openssl`): this node's certificate and key
-  /// (PEM), and the CA that signed the hub's. Empty: plain TCP.
+  /// TLS to the hub: this node's certificate and key (PEM), and the CA that
+  /// must have signed the hub's (all three, or none). Empty: plain TCP.
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;

@@ -157,8 +157,7 @@ class HubTest(SimTestCase):
         again = self.start_node()
         self.wait_joined(again)
         self.wait_answered(held)
-        # The returning node answered them all (over TLS it may answer one
-        # twice: see HubTlsTest).
+        # The returning node answered them all.
         for _, ts in held:
             self.assertIn(f"(thread {ts},", again.stdout())
 
@@ -266,11 +265,9 @@ def make_cert(directory, ca, name):
 
 
 class HubTlsTest(HubTest):
-    """The same hub and nodes over TLS (caf::openssl), both sides showing a
-    certificate of the same CA; a node without one, or with one of another
-    CA, never joins. CAF 0.17.6's openssl module drops every node's
-    connection when one node dies; they rejoin at once, and events they had
-    not confirmed are redelivered, so a node may answer one twice."""
+    """The same hub and nodes over TLS (transport/tls_tunnel), both sides
+    showing a certificate of the same CA; a node without one, or with one of
+    another CA, never joins."""
 
     @classmethod
     def setUpClass(cls):

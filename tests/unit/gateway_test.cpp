@@ -1,5 +1,5 @@
-// Admission of handler nodes: the secret, tickets, and what a node without
-// one (or with a dead one) may not do.
+// Admission of handler nodes: the secret, the node's ticket, and what
+// nobody without one (or with a dead one) may do.
 #define CAF_SUITE gateway
 
 #include "actors/gateway.hpp"
@@ -65,8 +65,14 @@ struct fixture : slackrtm::test::fixture {
     return result;
   }
 
-  relay_answer join(const std::string& secret, const caf::actor& worker) {
-    self->send(gw, caf::join_atom::value, secret, std::string{"message"},
+  // A node shows the secret; its relay actor gets the ticket.
+  relay_answer admit(const std::string& secret, const caf::actor& node) {
+    self->send(gw, caf::join_atom::value, secret, node);
+    return answer();
+  }
+
+  relay_answer join(const std::string& ticket, const caf::actor& worker) {
+    self->send(gw, caf::join_atom::value, ticket, std::string{"message"},
                worker);
     return answer();
   }
@@ -84,27 +90,33 @@ struct fixture : slackrtm::test::fixture {
 CAF_TEST_FIXTURE_SCOPE(gateway_tests, fixture)
 
 CAF_TEST(a wrong secret is refused and the dispatcher hears nothing) {
-  auto worker = sys.spawn(idle_worker, 0);
-  auto refused = join("s3cret-valuX", worker);
+  auto node = sys.spawn(idle_worker, 0);
+  auto refused = admit("s3cret-valuX", node);
   CAF_CHECK(!refused.ok);
   CAF_CHECK_EQUAL(refused.kind, "refused");
-  CAF_CHECK(told->empty());
   // The log says why, but never shows either secret.
   CAF_REQUIRE_EQUAL(lines->size(), 1u);
   CAF_CHECK(lines->front().find("wrong secret") != std::string::npos);
   CAF_CHECK(lines->front().find("s3cret") == std::string::npos);
-  CAF_CHECK(!join("", worker).ok);
-  CAF_CHECK(!join("s3cret-value-and-more", worker).ok);
+  CAF_CHECK(!admit("", node).ok);
+  CAF_CHECK(!admit("s3cret-value-and-more", node).ok);
+  // Without a ticket no worker joins.
+  auto stranger = join("0123456789abcdef0123456789abcdef", node);
+  CAF_CHECK(!stranger.ok);
+  CAF_CHECK_EQUAL(stranger.error, "not admitted by the hub");
+  drain();
+  CAF_CHECK(told->empty());
 }
 
-CAF_TEST(the secret admits a worker into its group and yields a ticket) {
-  auto worker = sys.spawn(idle_worker, 0);
-  auto admitted = join("s3cret-value", worker);
+CAF_TEST(the secret admits a node whose ticket lets its workers join) {
+  auto node = sys.spawn(idle_worker, 0);
+  auto admitted = admit("s3cret-value", node);
   CAF_REQUIRE(admitted.ok);
   CAF_CHECK_EQUAL(admitted.body.size(), 32u);
+  CAF_CHECK(join(admitted.body, sys.spawn(idle_worker, 0)).ok);
   drain();
   CAF_CHECK_EQUAL(*told, (told_list{"join message"}));
-  auto other = join("s3cret-value", sys.spawn(idle_worker, 0));
+  auto other = admit("s3cret-value", sys.spawn(idle_worker, 0));
   CAF_CHECK_NOT_EQUAL(other.body, admitted.body);
 }
 
@@ -112,8 +124,10 @@ CAF_TEST(calls need a live ticket) {
   auto stranger = call("0123456789abcdef0123456789abcdef");
   CAF_CHECK(!stranger.ok);
   CAF_CHECK_EQUAL(stranger.error, "not admitted by the hub");
+  auto node = sys.spawn(idle_worker, 0);
   auto worker = sys.spawn(idle_worker, 0);
-  auto ticket = join("s3cret-value", worker).body;
+  auto ticket = admit("s3cret-value", node).body;
+  CAF_REQUIRE(join(ticket, worker).ok);
   // Admitted, but the workspace is gone: a clear refusal, no call.
   auto gone = call(ticket);
   CAF_CHECK(!gone.ok);
@@ -125,8 +139,8 @@ CAF_TEST(calls need a live ticket) {
              worker);
   drain();
   CAF_CHECK_EQUAL(*told, (told_list{"join message", "leave message"}));
-  // The ticket dies with its worker.
-  caf::anon_send_exit(worker, caf::exit_reason::kill);
+  // The ticket dies with its node.
+  caf::anon_send_exit(node, caf::exit_reason::kill);
   drain();
   CAF_CHECK_EQUAL(call(ticket).error, "not admitted by the hub");
 }
