@@ -2,6 +2,7 @@
 // with "Hi <@USER>!" in a thread on that message, through chat.postMessage.
 // With --hub it is a handler node of a slackrtm-hub instead: it holds no
 // token, and its replies go out through the hub.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -16,7 +17,12 @@ const char* usage =
     "                     [--node-cert=PEM --node-key=PEM] [--node-ca=PEM]\n"
     "Answers \"Hello\" with \"Hi <@USER>!\" in a thread. With --hub, runs as\n"
     "a handler node of slackrtm-hub (no token; the secret comes from\n"
-    "--secret-file or SLACKRTM_HUB_SECRET).\n";
+    "--secret-file or SLACKRTM_HUB_SECRET).\n"
+    "  --via-socket          reply over the RTM socket (the seeds'\n"
+    "                        rtm_send_message) instead of chat.postMessage\n";
+
+// Set by --via-socket.
+bool via_socket = false;
 
 // The seeds' handler, the same for a lone bot and a handler node.
 void echo(slackrtm::context& ctx, const nlohmann::json& event) {
@@ -32,8 +38,10 @@ void echo(slackrtm::context& ctx, const nlohmann::json& event) {
   auto ts = event.value("ts", std::string{});
   auto where = ctx.workspace().empty() ? "" : " [" + ctx.workspace() + "]";
   try {
-    auto reply =
-        ctx.web_client().chat_postMessage(channel, "Hi <@" + user + ">!", ts);
+    auto text = "Hi <@" + user + ">!";
+    auto reply = via_socket
+                     ? ctx.send_message(channel, text, ts).get()
+                     : ctx.web_client().chat_postMessage(channel, text, ts);
     std::cout << "replied to <@" << user << "> in " << channel << " (thread "
               << ts << ", reply " << reply.value("ts", std::string{}) << ")"
               << where << std::endl;
@@ -58,6 +66,8 @@ int run_node(const slackrtm::cli::parsed& args) {
                   << "'\n";
         return 2;
       }
+    } else if (arg == "--via-socket") {
+      via_socket = true;
     } else if (slackrtm::cli::take(arg, "secret-file", value)) {
       secret_file = value;
     } else if (slackrtm::cli::take(arg, "node-cert", value)) {
@@ -103,6 +113,12 @@ int main(int argc, char** argv) {
   }
   if (!hub.empty())
     return run_node(*args);
+  auto& rest = args->rest;
+  if (auto flag = std::find(rest.begin(), rest.end(), "--via-socket");
+      flag != rest.end()) {
+    via_socket = true;
+    rest.erase(flag);
+  }
   if (!args->rest.empty()) {
     std::cerr << "slackrtm-echo: unknown argument '" << args->rest.front()
               << "'\n"

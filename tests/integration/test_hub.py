@@ -105,6 +105,28 @@ class HubTest(SimTestCase):
         self.assertTrue(any(line.endswith("[one]") for line in lines))
         self.assertTrue(any(line.endswith("[two]") for line in lines))
 
+    def test_a_node_replies_over_the_socket_of_the_events_workspace(self):
+        self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
+        self.wait_connected(2)
+        node = self.start_node(SECRET, "--via-socket")
+        self.wait_joined(node)
+        ts = self.say(TEAM_TWO, "C0GENERAL", "Hello")
+
+        def replies_sent():
+            return [f for f in self.sim.get("sent")["frames"]
+                    if isinstance(f.get("frame"), dict)
+                    and f["frame"].get("type") == "message"
+                    and f["frame"].get("thread_ts") == ts]
+
+        frames = wait_for(replies_sent, 15, "the reply over the socket")
+        self.assertEqual(len(frames), 1)
+        self.assertEqual(frames[0]["team"], TEAM_TWO)
+        self.assertEqual(frames[0]["frame"]["text"], "Hi <@U0USER001>!")
+        # Slack's acknowledgement came back to the node through the hub.
+        wait_for(lambda: "replied to <@U0USER001>" in node.stdout(), 10,
+                 "the node to get Slack's acknowledgement")
+        self.assertEqual(self.sim.posts(), [])
+
     def test_killing_a_node_mid_stream_loses_no_hello(self):
         hub = self.start_hub(tokens="one=xoxb-sim-token")
         self.wait_connected(1)
