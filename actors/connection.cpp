@@ -177,6 +177,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       [=](ws_text& msg) {
         if (msg.session != self->state.session_id)
           return;
+        if (self->state.session)
+          self->state.session->frame_done();
         ++self->state.frames_seen;
         auto frame = nlohmann::json::parse(msg.text, nullptr, false);
         if (frame.is_discarded())
@@ -188,6 +190,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       [=](ws_binary& msg) {
         if (msg.session != self->state.session_id)
           return;
+        if (self->state.session)
+          self->state.session->frame_done();
         ++self->state.frames_seen;
         drop_malformed("binary", msg.size);
       },

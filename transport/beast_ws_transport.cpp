@@ -3,6 +3,7 @@
 // messages (anon_send from here, net::post from the actor's side).
 #include "transport/ws_transport.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -85,9 +86,17 @@ public:
   void pause_reading(bool paused) override {
     net::post(ws_.get_executor(), [self = this->shared_from_this(), paused] {
       self->paused_ = paused;
-      if (!paused && self->open_ && !self->reading_ && !self->finished_)
-        self->read_next();
+      self->read_if_allowed();
     });
+  }
+
+  void frame_done() override {
+    auto left = unprocessed_.fetch_sub(1) - 1;
+    // Seen together with the reader's store of `starved_` (both seq_cst):
+    // either it sees this count, or this sees its flag.
+    if (left <= frame_window / 2 && starved_.exchange(false))
+      net::post(ws_.get_executor(),
+                [self = this->shared_from_this()] { self->read_if_allowed(); });
   }
 
   void close() override {
@@ -231,7 +240,18 @@ private:
       caf::anon_send(listener_, ws_binary{id_, buffer_.size()});
     }
     buffer_.consume(buffer_.size());
-    if (!paused_)
+    if (unprocessed_.fetch_add(1) + 1 >= frame_window) {
+      starved_ = true;
+      // The listener may have caught up before the flag was set.
+      if (unprocessed_.load() > frame_window / 2 || !starved_.exchange(false))
+        return;
+    }
+    read_if_allowed();
+  }
+
+  // Reads the next frame unless paused, starved, already reading or done.
+  void read_if_allowed() {
+    if (open_ && !paused_ && !starved_ && !reading_ && !finished_)
       read_next();
   }
 
@@ -286,6 +306,10 @@ private:
   // A read is pending; paused: the next one waits for pause_reading(false).
   bool reading_ = false;
   bool paused_ = false;
+  // Frames sent to the listener and not yet processed; starved: reading
+  // waits for the listener to catch up (see ws_session::frame_done).
+  std::atomic<std::uint32_t> unprocessed_{0};
+  std::atomic<bool> starved_{false};
 };
 
 class beast_ws_transport : public ws_transport {

@@ -33,6 +33,17 @@ public:
   /// server writes waits in TCP's buffers, so a backlog of events cannot
   /// grow in memory. A frame being read when pausing is still delivered.
   virtual void pause_reading(bool paused) = 0;
+
+  /// The listener has processed one `ws_text` or `ws_binary`. A session
+  /// reads at most `frame_window` frames ahead of the listener, so that a
+  /// listener slower than the socket (parsing JSON) does not pile frames up
+  /// in its mailbox. Thread-safe.
+  virtual void frame_done() {
+    // nop
+  }
+
+  /// Frames a session delivers ahead of `frame_done` at most.
+  static constexpr std::uint32_t frame_window = 256;
 };
 
 /// Opens WebSocket sessions.

@@ -82,7 +82,8 @@ public:
   // -- handlers ---------------------------------------------------------------
 
   /// Registers `fn` for events of `type` from every workspace (see
-  /// `client::on`). Register before `connect()`/`start()`/`listen()`.
+  /// `client::on`). Register before the first `add()`, `connect()`,
+  /// `start()` or `listen()`.
   hub& on(std::string type, handler fn, std::size_t workers = 0);
 
   /// `on(type + "::" + subtype, fn)`.

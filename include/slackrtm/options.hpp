@@ -103,7 +103,7 @@ struct client_options {
   /// no longer read until half of them are done: what Slack sends meanwhile
   /// waits in TCP's buffers instead of in memory, and nothing is dropped.
   /// Counted in `stats().read_pauses`. 0: no bound.
-  std::size_t max_pending_events = 10000;
+  std::size_t max_pending_events = 1000;
   /// Certificate checks.
   tls_options tls;
   /// HTTP proxy for the Web API and the socket (see
