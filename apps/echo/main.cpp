@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 
 #include "apps/common/cli.hpp"
 #include "slackrtm/slackrtm.hpp"
@@ -24,6 +25,13 @@ const char* usage =
 // Set by --via-socket.
 bool via_socket = false;
 
+// Writes `line` whole: handlers run on several threads at once.
+void say(std::ostream& out, const std::string& line) {
+  static std::mutex mtx;
+  std::lock_guard<std::mutex> guard{mtx};
+  out << line << std::endl;
+}
+
 // The seeds' handler, the same for a lone bot and a handler node.
 void echo(slackrtm::context& ctx, const nlohmann::json& event) {
   auto text = event.value("text", std::string{});
@@ -42,15 +50,15 @@ void echo(slackrtm::context& ctx, const nlohmann::json& event) {
     auto reply = via_socket
                      ? ctx.send_message(channel, text, ts).get()
                      : ctx.web_client().chat_postMessage(channel, text, ts);
-    std::cout << "replied to <@" << user << "> in " << channel << " (thread "
-              << ts << ", reply " << reply.value("ts", std::string{}) << ")"
-              << where << std::endl;
+    say(std::cout, "replied to <@" + user + "> in " + channel + " (thread " +
+                       ts + ", reply " + reply.value("ts", std::string{}) +
+                       ")" + where);
   } catch (const slackrtm::api_error& ex) {
-    std::cerr << "slackrtm-echo: could not reply in " << channel << where
-              << ": " << ex.what() << std::endl;
+    say(std::cerr, "slackrtm-echo: could not reply in " + channel + where +
+                       ": " + ex.what());
   } catch (const slackrtm::transport_error& ex) {
-    std::cerr << "slackrtm-echo: could not reply in " << channel << where
-              << ": " << ex.what() << std::endl;
+    say(std::cerr, "slackrtm-echo: could not reply in " + channel + where +
+                       ": " + ex.what());
   }
 }
 

@@ -99,11 +99,17 @@ class HubTest(SimTestCase):
             self.assertEqual(counts[(team, ts)], 1)
         # Both nodes served, and each reply went out in the Hello's own
         # workspace (the posts above are keyed by the replying token's team).
-        self.assertGreater(len(self.replied_lines(node_a)), 0)
-        self.assertGreater(len(self.replied_lines(node_b)), 0)
-        lines = self.replied_lines(node_a) + self.replied_lines(node_b)
-        self.assertTrue(any(line.endswith("[one]") for line in lines))
-        self.assertTrue(any(line.endswith("[two]") for line in lines))
+        # A node prints its line once Slack answered the post: wait for all.
+        def lines():
+            a, b = self.replied_lines(node_a), self.replied_lines(node_b)
+            return (a, b) if len(a) + len(b) == len(hellos) else None
+
+        lines_a, lines_b = wait_for(lines, 10, "every reply line")
+        self.assertGreater(len(lines_a), 0)
+        self.assertGreater(len(lines_b), 0)
+        every = lines_a + lines_b
+        self.assertEqual(sum(line.endswith("[one]") for line in every), 30)
+        self.assertEqual(sum(line.endswith("[two]") for line in every), 30)
 
     def test_a_node_replies_over_the_socket_of_the_events_workspace(self):
         self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
@@ -179,9 +185,11 @@ class HubTest(SimTestCase):
         again = self.start_node()
         self.wait_joined(again)
         self.wait_answered(held)
-        # The returning node answered them all.
-        for _, ts in held:
-            self.assertIn(f"(thread {ts},", again.stdout())
+        # The returning node answered them all (it prints each line once
+        # Slack has answered its post, so the line may come a little later).
+        wait_for(lambda: all(f"(thread {ts}," in again.stdout()
+                             for _, ts in held), 10,
+                 "the returning node's reply lines")
 
     def test_a_node_rejoins_a_restarted_hub_by_itself(self):
         hub = self.start_hub(tokens="one=xoxb-sim-token")
