@@ -117,23 +117,29 @@ void drop_member(dispatcher_actor self, std::uint32_t gid, std::uint32_t slot) {
   check_resume(self);
 }
 
-// The node group of `type`, created on first use.
-std::uint32_t node_group(dispatcher_actor self, const std::string& type) {
-  auto& st = self->state;
-  if (auto i = st.node_groups.find(type); i != st.node_groups.end())
-    return i->second;
+// Adds `routing` and indexes it by its type; returns its index.
+std::uint32_t add_group(dispatcher_state& st, group_routing routing) {
   auto gid = static_cast<std::uint32_t>(st.groups.size());
-  group_routing routing;
-  routing.type = type;
-  routing.nodes = true;
-  st.groups.emplace_back(std::move(routing));
-  st.node_groups.emplace(type, gid);
+  auto& type = st.groups.emplace_back(std::move(routing)).type;
   if (type == "*")
     st.wildcard.push_back(gid);
   else
     st.by_type[type].push_back(gid);
   if (type.find("::") != std::string::npos)
     st.subtype_routes = true;
+  return gid;
+}
+
+// The node group of `type`, created on first use.
+std::uint32_t node_group(dispatcher_actor self, const std::string& type) {
+  auto& st = self->state;
+  if (auto i = st.node_groups.find(type); i != st.node_groups.end())
+    return i->second;
+  group_routing routing;
+  routing.type = type;
+  routing.nodes = true;
+  auto gid = add_group(st, std::move(routing));
+  st.node_groups.emplace(type, gid);
   return gid;
 }
 
@@ -248,24 +254,16 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   st.dedupe_capacity = cfg.dedupe_capacity;
   st.hold_capacity = cfg.hold_capacity;
   st.max_in_flight = cfg.max_in_flight;
-  st.workspaces.emplace(
-      0, workspace_routing{workspace_config{cfg.team, cfg.skip_self,
-                                            cfg.duplicates, cfg.self_skipped},
-                           overlap_filter{cfg.dedupe_capacity},
-                           {}});
+  st.workspaces.emplace(0,
+                        workspace_routing{std::move(cfg.workspace),
+                                          overlap_filter{cfg.dedupe_capacity},
+                                          {}});
   for (auto& g : cfg.groups) {
-    auto gid = static_cast<std::uint32_t>(st.groups.size());
     group_routing routing;
     routing.type = g.type;
     routing.load.resize(g.workers.size(), 0);
     routing.workers = std::move(g.workers);
-    st.groups.emplace_back(std::move(routing));
-    if (g.type == "*")
-      st.wildcard.push_back(gid);
-    else
-      st.by_type[g.type].push_back(gid);
-    if (g.type.find("::") != std::string::npos)
-      st.subtype_routes = true;
+    add_group(st, std::move(routing));
   }
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& sources = self->state.sources;

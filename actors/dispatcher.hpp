@@ -64,20 +64,14 @@ struct workspace_config {
   std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
 };
 
-/// What the dispatcher needs. The fields after `groups` configure workspace
-/// 0, a client's only one; a hub adds its workspaces with `put_atom`.
+/// What the dispatcher needs.
 struct dispatcher_config {
   std::vector<handler_group> groups;
-  /// Counts events dropped as duplicates (may be null).
-  std::shared_ptr<std::atomic<std::uint64_t>> duplicates;
+  /// Workspace 0, a client's only one; a hub adds its workspaces with
+  /// `put_atom`.
+  workspace_config workspace;
   /// How many recent marked events are remembered for deduplication.
   std::size_t dedupe_capacity = 4096;
-  /// Drop events whose `user` is the bot itself (told by `identity_atom`).
-  bool skip_self = false;
-  /// Counts events skipped as the bot's own (may be null).
-  std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
-  /// Kept current from team events before they are routed (may be null).
-  std::shared_ptr<team_state> team;
   /// Jobs a node group without members holds at most; beyond, the oldest
   /// are dropped and counted.
   std::size_t hold_capacity = 10000;

@@ -247,11 +247,7 @@ struct client::impl {
       specs.push_back(handler_spec{"*", callback, 1});
     }
     dispatcher_config dcfg;
-    auto ws = routing();
-    dcfg.duplicates = ws.duplicates;
-    dcfg.skip_self = ws.skip_self;
-    dcfg.self_skipped = ws.self_skipped;
-    dcfg.team = ws.team;
+    dcfg.workspace = routing();
     dcfg.max_in_flight = options.max_pending_events;
     own->start(std::move(specs), std::move(dcfg));
     if (!lifecycle_handlers.empty()) {

@@ -56,9 +56,9 @@ struct fixture : slackrtm::test::fixture {
     }
     dispatcher_config cfg;
     cfg.groups = std::move(groups);
-    cfg.duplicates = duplicates;
-    cfg.skip_self = skip_self;
-    cfg.self_skipped = self_skipped;
+    cfg.workspace.duplicates = duplicates;
+    cfg.workspace.skip_self = skip_self;
+    cfg.workspace.self_skipped = self_skipped;
     cfg.hold_capacity = hold_capacity;
     cfg.max_in_flight = max_in_flight;
     auto result = sys.spawn(dispatcher, cfg);
