@@ -225,7 +225,10 @@ struct client::impl {
 
   // A lone client: builds its runtime with its handlers.
   void build_actors() {
-    own = std::make_unique<engine>(engine_options_for(options, shared->log));
+    auto eopts = engine_options_for(options, shared->log);
+    eopts.handler_errors = std::shared_ptr<std::atomic<std::uint64_t>>(
+        shared, &shared->handler_errors);
+    own = std::make_unique<engine>(eopts);
     runtime = own.get();
     std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
@@ -330,6 +333,28 @@ struct client::impl {
     });
   }
 
+  // Hands the send numbered `request` to the supervisor, or fails it when
+  // not connected (outside the lock: its callback may call the client).
+  void submit(std::uint64_t request, const nlohmann::json& frame) {
+    std::unique_lock<std::mutex> guard{mtx};
+    if (supervising) {
+      caf::anon_send(supervisor, outgoing_frame{request, frame.dump()});
+      return;
+    }
+    guard.unlock();
+    shared->acks.fail(request, "not connected");
+  }
+
+  // Handlers are registered before the first connect, and a hub's
+  // workspace has none of its own. Holds `mtx`.
+  void check_registering() const {
+    if (runtime)
+      throw std::logic_error(own ? "slackrtm: register handlers before "
+                                   "connecting"
+                                 : "slackrtm: register a workspace's "
+                                   "handlers on its hub");
+  }
+
   void stop_supervisor(std::unique_lock<std::mutex>& guard) {
     if (!supervising)
       return;
@@ -374,11 +399,7 @@ client& client::on(std::string type, handler fn) {
 client& client::on(std::string type, handler fn, std::size_t workers) {
   auto entry = checked_handler(std::move(type), std::move(fn), workers);
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (impl_->runtime)
-    throw std::logic_error(impl_->own ? "slackrtm: register handlers before "
-                                        "connecting"
-                                      : "slackrtm: register a workspace's "
-                                        "handlers on its hub");
+  impl_->check_registering();
   impl_->handlers.push_back(std::move(entry));
   return *this;
 }
@@ -392,11 +413,7 @@ client& client::on_lifecycle(lifecycle_handler fn) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty lifecycle handler");
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (impl_->runtime)
-    throw std::logic_error(impl_->own ? "slackrtm: register handlers before "
-                                        "connecting"
-                                      : "slackrtm: register a workspace's "
-                                        "handlers on its hub");
+  impl_->check_registering();
   impl_->lifecycle_handlers.push_back(std::move(fn));
   return *this;
 }
@@ -441,16 +458,11 @@ void client::close() {
 }
 
 std::future<nlohmann::json> client::send(nlohmann::json frame) {
-  auto promise = std::make_shared<std::promise<nlohmann::json>>();
-  auto result = promise->get_future();
-  send_async(std::move(frame),
-             [promise](nlohmann::json reply, std::exception_ptr err) {
-               if (err)
-                 promise->set_exception(err);
-               else
-                 promise->set_value(std::move(reply));
-             });
-  return result;
+  if (!frame.is_object())
+    throw std::invalid_argument("slackrtm: a frame must be a JSON object");
+  auto [request, result] = impl_->shared->acks.add();
+  impl_->submit(request, frame);
+  return std::move(result);
 }
 
 void client::send_async(nlohmann::json frame, send_callback done) {
@@ -458,14 +470,7 @@ void client::send_async(nlohmann::json frame, send_callback done) {
     throw std::invalid_argument("slackrtm: a frame must be a JSON object");
   if (!done)
     throw std::invalid_argument("slackrtm: send_async needs a callback");
-  auto request = impl_->shared->acks.add(std::move(done));
-  std::unique_lock<std::mutex> guard{impl_->mtx};
-  if (impl_->supervising) {
-    caf::anon_send(impl_->supervisor, outgoing_frame{request, frame.dump()});
-    return;
-  }
-  guard.unlock(); // `done` may call back into the client
-  impl_->shared->acks.fail(request, "not connected");
+  impl_->submit(impl_->shared->acks.add(std::move(done)), frame);
 }
 
 std::future<nlohmann::json> client::send_message(const std::string& channel,
@@ -558,7 +563,7 @@ client_stats client::stats() const {
   }
   if (buffer)
     result.read_overflow = buffer->overflow();
-  result.handler_errors = own ? own->handler_errors() : s.handler_errors.load();
+  result.handler_errors = s.handler_errors;
   if (own)
     result.read_pauses = own->stats().pauses;
   return result;

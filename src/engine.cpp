@@ -39,7 +39,11 @@ engine_options engine_options_for(const client_options& opts,
   return result;
 }
 
-engine::engine(const engine_options& options) : log_(options.log) {
+engine::engine(const engine_options& options)
+    : log_(options.log),
+      errors_(options.handler_errors
+                  ? options.handler_errors
+                  : std::make_shared<std::atomic<std::uint64_t>>(0)) {
   config_ = make_system_config(options.scheduler_threads, options.network);
   system_ = std::make_unique<caf::actor_system>(*config_);
   transport_ = make_beast_ws_transport(

@@ -31,6 +31,8 @@ struct engine_options {
   std::shared_ptr<const logger> log;
   /// Load CAF's middleman (handler nodes join over the network).
   bool network = false;
+  /// Counts handler calls that threw (null: the engine keeps its own).
+  std::shared_ptr<std::atomic<std::uint64_t>> handler_errors;
 };
 
 /// An actor system configuration with our message types, `threads`
@@ -107,8 +109,7 @@ public:
 
 private:
   std::shared_ptr<const logger> log_;
-  std::shared_ptr<std::atomic<std::uint64_t>> errors_ =
-      std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::shared_ptr<std::atomic<std::uint64_t>> errors_;
   // Declared before the actor system: sessions held by actors must go first.
   std::shared_ptr<ws_transport> transport_;
   std::unique_ptr<caf::actor_system_config> config_;

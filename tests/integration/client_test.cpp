@@ -342,6 +342,26 @@ CAF_TEST(sends made before any socket wait for hello and too long text fails) {
   rtm.close();
 }
 
+CAF_TEST(a handler that throws is counted and the next event still runs) {
+  std::atomic<int> calls{0};
+  slackrtm::client rtm{options()};
+  rtm.on(
+      "reaction_added",
+      [&](slackrtm::context&, const nlohmann::json&) {
+        if (++calls == 1)
+          throw std::runtime_error("boom");
+      },
+      1);
+  rtm.connect();
+  wait_connected(rtm);
+  for (int i = 0; i < 2; ++i)
+    control.api_call_json("inject",
+                          {{"type", "reaction_added"}, {"user", "U1"}});
+  CAF_REQUIRE(wait_until([&] { return calls.load() == 2; }, 5s));
+  CAF_CHECK(wait_until([&] { return rtm.stats().handler_errors == 1; }, 5s));
+  rtm.close();
+}
+
 CAF_TEST(the wildcard handler sees hello and every other event) {
   // Declared before the client: handlers may still run while it closes.
   std::mutex mtx;
