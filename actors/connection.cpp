@@ -226,11 +226,11 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       [=](silence_atom, std::uint64_t frames_at_ping,
           std::uint64_t pauses_at_ping) {
         // Any frame since the ping proves the socket alive, not just a pong;
-        // a socket not read since (or at some time after) the ping proves
-        // nothing.
+        // a socket paused since the ping proves nothing (no check is armed
+        // while paused, so a changed count of pauses covers that too).
         if (!self->state.connected ||
             self->state.frames_seen != frames_at_ping ||
-            self->state.reading_paused || self->state.pauses != pauses_at_ping)
+            self->state.pauses != pauses_at_ping)
           return;
         log->warning("no frame within ", cfg.pong_timeout.count(),
                      " ms of a ping; the socket is dead");
