@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "src/client_origin.hpp"
 #include "src/logger.hpp"
 #include "src/relay.hpp"
 
@@ -154,11 +155,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
         if (!target)
           return refusal("workspace " + std::to_string(workspace) +
                          " is no longer served by the hub");
-        std::string team;
-        auto identity = target->owner->identity();
-        if (identity.is_object() && identity.contains("team") &&
-            identity["team"].is_object())
-          team = identity["team"].value("id", std::string{});
+        auto team = client_origin{*target->owner, target->name}.team_id();
         relay_answer result;
         result.ok = true;
         result.body =
