@@ -133,37 +133,27 @@ private:
   void start_pumping() {
     pumping_ = true;
     timer_.cancel();
-    clear_to_secure();
-    secure_to_clear();
+    pump(clear_, secure_, up_);
+    pump(secure_, clear_, down_);
   }
 
-  void clear_to_secure() {
-    clear_.async_read_some(
-        net::buffer(up_),
-        [self = shared_from_this()](const error_code& ec, std::size_t n) {
+  // Copies what `from` reads to `to`, one read and one write at a time,
+  // until either fails. `from`, `to` and `buffer` are members: `self`
+  // keeps them alive.
+  template <class From, class To>
+  void pump(From& from, To& to, std::array<char, 16384>& buffer) {
+    from.async_read_some(
+        net::buffer(buffer), [self = shared_from_this(), &from, &to,
+                              &buffer](const error_code& ec, std::size_t n) {
           if (ec)
             return self->stop();
-          net::async_write(self->secure_, net::buffer(self->up_, n),
-                           [self](const error_code& ec, std::size_t) {
-                             if (ec)
-                               return self->stop();
-                             self->clear_to_secure();
-                           });
-        });
-  }
-
-  void secure_to_clear() {
-    secure_.async_read_some(
-        net::buffer(down_),
-        [self = shared_from_this()](const error_code& ec, std::size_t n) {
-          if (ec)
-            return self->stop();
-          net::async_write(self->clear_, net::buffer(self->down_, n),
-                           [self](const error_code& ec, std::size_t) {
-                             if (ec)
-                               return self->stop();
-                             self->secure_to_clear();
-                           });
+          net::async_write(
+              to, net::buffer(buffer, n),
+              [self, &from, &to, &buffer](const error_code& ec, std::size_t) {
+                if (ec)
+                  return self->stop();
+                self->pump(from, to, buffer);
+              });
         });
   }
 
