@@ -56,7 +56,7 @@ void tell_sources(dispatcher_actor self, bool paused) {
   st.paused = paused;
   if (paused)
     ++st.pauses;
-  for (auto& source : st.sources)
+  for (auto& [address, source] : st.sources)
     self->send(source, backlog_atom::value, paused);
 }
 
@@ -266,24 +266,20 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
     add_group(st, std::move(routing));
   }
   self->set_down_handler([=](caf::down_msg& msg) {
-    auto& sources = self->state.sources;
-    sources.erase(std::remove_if(sources.begin(), sources.end(),
-                                 [&](const caf::actor& x) {
-                                   return x.address() == msg.source;
-                                 }),
-                  sources.end());
+    self->state.sources.erase(msg.source);
     leave(self, msg.source, nullptr);
   });
-  // Remembers the sender of an event as a source to pause and resume.
+  // Remembers the sender of an event as a source to pause and resume (one
+  // hash lookup per event: a hub may have a thousand connections).
   auto note_source = [=] {
     auto& st = self->state;
-    if (st.max_in_flight == 0)
+    if (st.max_in_flight == 0 || !self->current_sender())
+      return;
+    auto address = caf::actor_cast<caf::actor_addr>(self->current_sender());
+    if (st.sources.count(address) > 0)
       return;
     auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-    if (!sender || std::find(st.sources.begin(), st.sources.end(), sender) !=
-                       st.sources.end())
-      return;
-    st.sources.push_back(sender);
+    st.sources.emplace(address, sender);
     self->monitor(sender);
     if (st.paused)
       self->send(sender, backlog_atom::value, true);

@@ -136,7 +136,7 @@ struct dispatcher_state {
   bool paused = false;
   std::uint64_t pauses = 0;
   /// Connections that sent events (told when reading pauses or resumes).
-  std::vector<caf::actor> sources;
+  std::unordered_map<caf::actor_addr, caf::actor> sources;
   /// Events that matched no handler.
   std::uint64_t unhandled = 0;
   /// Node jobs sent again to another member after theirs left unconfirmed.
