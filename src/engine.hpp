@@ -105,8 +105,6 @@ public:
   /// Handler calls queued or running.
   std::uint64_t load();
 
-  const std::shared_ptr<const logger>& log() const noexcept { return log_; }
-
 private:
   std::shared_ptr<const logger> log_;
   std::shared_ptr<std::atomic<std::uint64_t>> errors_;

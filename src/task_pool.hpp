@@ -54,12 +54,6 @@ public:
     cv_.notify_one();
   }
 
-  /// Threads alive now.
-  std::size_t threads() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return threads_.size() - finished_.size();
-  }
-
 private:
   // Joins threads that ended for lack of work. Holds `mtx_`.
   void reap() {
