@@ -59,23 +59,22 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
     self->state.session->send(frame.dump());
     return id;
   };
-  auto drop_malformed = [shared, log](const char* why, std::size_t size) {
+  auto drop_malformed = [shared, log](std::string_view why, std::size_t size) {
     ++shared->malformed_frames;
     log->warning("dropped a malformed frame (", why, ", ", size, " bytes)");
   };
-  auto on_event = [=](nlohmann::json frame, std::size_t size) {
-    auto type_field = frame.find("type");
-    if (type_field == frame.end() || !type_field->is_string()) {
+  auto on_event = [=](event frame) {
+    if (!frame.get_string("type")) {
       // A reply to one of our frames (sends are settled by the supervisor,
       // which outlives this socket).
       if (frame.contains("reply_to")) {
         if (cfg.supervisor)
-          self->send(cfg.supervisor, rtm_reply{shared_event{std::move(frame)}});
+          self->send(cfg.supervisor, rtm_reply{std::move(frame)});
         return;
       }
-      return drop_malformed("no type", size);
+      return drop_malformed("no type", frame.raw().size());
     }
-    const auto& type = type_field->get_ref<const std::string&>();
+    auto type = frame.type();
     std::optional<caf::error> exit_after;
     if (type == "hello") {
       if (!self->state.connected) {
@@ -90,9 +89,9 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         self->delayed_send(self, cfg.ping_interval, ping_atom::value);
       }
     } else if (type == "pong") {
-      auto reply_to = frame.find("reply_to");
-      if (reply_to != frame.end() && reply_to->is_number_unsigned()) {
-        auto i = self->state.pings.find(reply_to->get<std::uint64_t>());
+      auto reply_to = frame.get_int("reply_to");
+      if (reply_to && *reply_to >= 0) {
+        auto i = self->state.pings.find(static_cast<std::uint64_t>(*reply_to));
         if (i != self->state.pings.end()) {
           auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - i->second)
@@ -104,7 +103,7 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
           return;
         } else if (cfg.supervisor) {
           // The application's own ping: its send settles with this pong.
-          self->send(cfg.supervisor, rtm_reply{shared_event{frame}});
+          self->send(cfg.supervisor, rtm_reply{frame});
         }
       }
     } else if (type == "goodbye") {
@@ -123,9 +122,10 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       log->info("team migration started; reconnecting");
       exit_after = make_error(conn_errc::reconnect, "team migration");
     } else if (type == "error") {
-      auto err = frame.find("error");
+      const auto& body = frame.json();
+      auto err = body.find("error");
       std::string msg = "unknown";
-      if (err != frame.end() && err->is_object()) {
+      if (err != body.end() && err->is_object()) {
         if (auto m = err->find("msg"); m != err->end() && m->is_string())
           msg = m->get<std::string>();
         if (auto c = err->find("code"); c != err->end() && c->is_number())
@@ -141,8 +141,8 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
     if (cfg.successor && !overlap)
       overlap = !st.overlap_until || self->clock().now() < *st.overlap_until;
     self->send(cfg.dispatcher,
-               rtm_event{shared_event{std::move(frame)},
-                         overlap ? st.session_id : 0, cfg.workspace});
+               rtm_event{std::move(frame), overlap ? st.session_id : 0,
+                         cfg.workspace});
     if (exit_after)
       shutdown(std::move(*exit_after));
   };
@@ -180,12 +180,12 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         if (self->state.session)
           self->state.session->frame_done();
         ++self->state.frames_seen;
-        auto frame = nlohmann::json::parse(msg.text, nullptr, false);
-        if (frame.is_discarded())
-          return drop_malformed("not JSON", msg.text.size());
-        if (!frame.is_object())
-          return drop_malformed("not a JSON object", msg.text.size());
-        on_event(std::move(frame), msg.text.size());
+        auto size = msg.text.size();
+        std::string why;
+        auto frame = event::parse(std::move(msg.text), &why);
+        if (!frame)
+          return drop_malformed(why, size);
+        on_event(std::move(*frame));
       },
       [=](ws_binary& msg) {
         if (msg.session != self->state.session_id)

@@ -8,13 +8,6 @@ namespace slackrtm {
 
 namespace {
 
-std::uint64_t hash_of(const nlohmann::json& value) {
-  if (!value.is_string())
-    return 0;
-  auto h = std::hash<std::string_view>{}(value.get_ref<const std::string&>());
-  return static_cast<std::uint64_t>(h) | 1; // never 0, which means "none"
-}
-
 const nlohmann::json* member(const nlohmann::json& obj, const char* name) {
   auto i = obj.find(name);
   return i == obj.end() ? nullptr : &*i;
@@ -75,7 +68,7 @@ void check_resume(dispatcher_actor self) {
 }
 
 // Picks the worker for `key` and sends it the job.
-void route(dispatcher_actor self, std::uint32_t gid, const shared_event& event,
+void route(dispatcher_actor self, std::uint32_t gid, const event& event,
            std::uint64_t key, std::uint32_t workspace) {
   auto& group = self->state.groups[gid];
   if (group.nodes && !has_member(group)) {
@@ -186,20 +179,12 @@ void leave(dispatcher_actor self, const caf::actor_addr& member,
 
 } // namespace
 
-std::uint64_t conversation_key(const nlohmann::json& event) {
-  if (auto channel = member(event, "channel")) {
-    if (channel->is_string())
-      return hash_of(*channel);
-    if (channel->is_object())
-      if (auto id = member(*channel, "id"))
-        return hash_of(*id);
-  }
-  if (auto item = member(event, "item"); item && item->is_object())
-    if (auto channel = member(*item, "channel"))
-      return hash_of(*channel);
-  if (auto user = member(event, "user"))
-    return hash_of(*user);
-  return 0;
+std::uint64_t conversation_key(const event& ev) {
+  auto id = ev.conversation();
+  if (id.empty())
+    return 0;
+  auto h = std::hash<std::string_view>{}(id);
+  return static_cast<std::uint64_t>(h) | 1; // never 0, which means "none"
 }
 
 bool overlap_filter::admit(const std::string& key, std::uint64_t session) {
@@ -222,26 +207,23 @@ bool overlap_filter::admit(const std::string& key, std::uint64_t session) {
   return true;
 }
 
-std::string dedupe_key(const nlohmann::json& event) {
-  auto text = [&](const char* name) -> std::string_view {
-    auto field = member(event, name);
-    if (!field || !field->is_string())
-      return {};
-    return field->get_ref<const std::string&>();
-  };
-  auto type = text("type");
+std::string dedupe_key(const event& ev) {
+  auto type = ev.type();
   if (type == "hello" || type == "goodbye" || type == "pong")
     return {};
-  auto ts = text("ts");
-  auto event_ts = text("event_ts");
+  auto ts = ev.string("ts");
+  auto event_ts = ev.string("event_ts");
   if (ts.empty() && event_ts.empty())
-    return event.dump();
+    return std::string{ev.raw()};
   std::string channel;
-  if (auto field = member(event, "channel"); field && !field->is_null())
-    channel = field->is_string() ? field->get<std::string>() : field->dump();
+  if (auto id = ev.get_string("channel"))
+    channel = *id;
+  else if (auto field = member(ev.json(), "channel");
+           field && !field->is_null())
+    channel = field->dump();
   std::string key;
   for (auto part :
-       {type, text("subtype"), std::string_view{channel}, ts, event_ts}) {
+       {type, ev.string("subtype"), std::string_view{channel}, ts, event_ts}) {
     key.append(part);
     key.push_back('\x1f');
   }
@@ -293,36 +275,32 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
           return; // removed: its events are no longer wanted
         auto& wcfg = ws->second.config;
         if (msg.overlap != 0) {
-          auto key = dedupe_key(msg.event.body());
+          auto key = dedupe_key(msg.event);
           if (!key.empty() && !ws->second.overlap.admit(key, msg.overlap)) {
             if (wcfg.duplicates)
               ++*wcfg.duplicates;
             return;
           }
         }
-        auto& body = msg.event.body();
+        auto& ev = msg.event;
+        auto type = ev.type();
         // Handlers of this very event already see the team as it left it.
-        if (wcfg.team)
-          wcfg.team->apply(body);
+        if (wcfg.team && team_state::is_team_event(type))
+          wcfg.team->apply(ev.json());
         auto& self_id = ws->second.self_id;
-        if (wcfg.skip_self && !self_id.empty()) {
-          auto user = body.find("user");
-          if (user != body.end() && user->is_string() &&
-              user->get_ref<const std::string&>() == self_id) {
-            if (wcfg.self_skipped)
-              ++*wcfg.self_skipped;
-            return;
-          }
+        if (wcfg.skip_self && !self_id.empty() &&
+            ev.string("user") == self_id) {
+          if (wcfg.self_skipped)
+            ++*wcfg.self_skipped;
+          return;
         }
         const std::vector<std::uint32_t>* typed = nullptr;
-        if (auto i = st.by_type.find(msg.event.type()); i != st.by_type.end())
+        if (auto i = st.by_type.find(type); i != st.by_type.end())
           typed = &i->second;
         const std::vector<std::uint32_t>* subtyped = nullptr;
         if (st.subtype_routes) {
-          auto subtype = body.find("subtype");
-          if (subtype != body.end() && subtype->is_string()) {
-            auto name = std::string{msg.event.type()} +
-                        "::" + subtype->get_ref<const std::string&>();
+          if (auto subtype = ev.get_string("subtype")) {
+            auto name = std::string{type} + "::" + std::string{*subtype};
             if (auto i = st.by_type.find(name); i != st.by_type.end())
               subtyped = &i->second;
           }
@@ -333,7 +311,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         }
         // Channel ids are unique across Slack, but a conversation is still
         // told apart per workspace.
-        auto key = conversation_key(body);
+        auto key = conversation_key(ev);
         if (key != 0 && msg.workspace != 0)
           key =
               (key ^ (std::uint64_t{msg.workspace} * 0x9e3779b97f4a7c15u)) | 1;

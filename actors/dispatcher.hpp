@@ -150,12 +150,12 @@ struct dispatcher_state {
 
 /// The conversation an event belongs to, as a non-zero hash: its `channel`
 /// (or `channel.id`, or `item.channel`), else its `user`; 0 when none.
-std::uint64_t conversation_key(const nlohmann::json& event);
+std::uint64_t conversation_key(const event& ev);
 
 /// What identifies an event across sockets: its type, subtype, channel, `ts`
 /// and `event_ts` when it has a timestamp, else its whole content; empty for
 /// the events of one socket alone (`hello`, `goodbye`, `pong`).
-std::string dedupe_key(const nlohmann::json& event);
+std::string dedupe_key(const event& ev);
 
 /// Spawns with `system.spawn(dispatcher, cfg)`. Besides `rtm_event` and
 /// `job_done` it takes:

@@ -10,7 +10,7 @@ caf::behavior handler_worker(caf::event_based_actor* self,
   return {
       [=](handler_job& job) {
         try {
-          cfg.callback(job.workspace, job.event.body());
+          cfg.callback(job.workspace, job.event);
         } catch (const std::exception& ex) {
           if (cfg.errors)
             ++*cfg.errors;

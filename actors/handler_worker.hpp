@@ -17,7 +17,7 @@ class logger;
 
 /// Calls the user's handler for one event of `workspace`.
 using event_callback =
-    std::function<void(std::uint32_t workspace, const nlohmann::json& event)>;
+    std::function<void(std::uint32_t workspace, const event& ev)>;
 
 /// What a worker needs.
 struct handler_worker_config {

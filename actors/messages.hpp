@@ -7,56 +7,32 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
+
+#include "slackrtm/event.hpp"
 
 namespace slackrtm {
 
 // -- the event --------------------------------------------------------------
 
-/// One event as it came off the socket: parsed once, then shared read-only by
-/// the dispatcher and every worker that handles it, never copied.
-class shared_event {
-public:
-  shared_event() = default;
-
-  explicit shared_event(nlohmann::json body)
-      : body_(std::make_shared<const nlohmann::json>(std::move(body))) {
-    // nop
-  }
-
-  /// The event's JSON object.
-  const nlohmann::json& body() const noexcept { return *body_; }
-
-  /// False for a default-constructed handle.
-  explicit operator bool() const noexcept { return body_ != nullptr; }
-
-  /// The event's `type` (empty when missing).
-  std::string_view type() const noexcept;
-
-  /// Serializes the event as JSON text (what crosses the network).
-  std::string dump() const { return body_ ? body_->dump() : std::string{}; }
-
-  /// Replaces the event by the parse of `text`; false when not JSON.
-  bool load(const std::string& text);
-
-private:
-  std::shared_ptr<const nlohmann::json> body_;
-};
-
+/// An event crosses the network as its JSON text and is parsed again.
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, shared_event& x) {
+typename Inspector::result_type inspect(Inspector& f, event& x) {
   std::string text;
   if constexpr (Inspector::reads_state)
-    text = x.dump();
+    text = std::string{x.raw()};
   auto load = [&]() -> caf::error {
-    if (!x.load(text))
-      return caf::make_error(caf::sec::invalid_argument, "event is not JSON");
+    auto parsed = event::parse(std::move(text));
+    if (!parsed)
+      return caf::make_error(caf::sec::invalid_argument,
+                             "event is not a JSON object");
+    x = std::move(*parsed);
     return caf::none;
   };
-  return f(caf::meta::type_name("shared_event"), text,
-           caf::meta::load_callback(load));
+  return f(caf::meta::type_name("event"), text, caf::meta::load_callback(load));
 }
 
 // -- transport -> connection
@@ -71,6 +47,11 @@ struct ws_opened {
 struct ws_text {
   std::uint64_t session = 0;
   std::string text;
+};
+
+/// Text frames of `session` wait in its queue (`ws_session::take_frames`).
+struct ws_ready {
+  std::uint64_t session = 0;
 };
 
 /// A binary frame arrived on `session` (RTM never sends one).
@@ -108,10 +89,15 @@ struct rtm_connect_result {
 /// drains after `goodbye`), else 0: the dispatcher then delivers each event
 /// as often as the socket that carried it most often did.
 struct rtm_event {
-  shared_event event;
+  slackrtm::event event;
   std::uint64_t overlap = 0;
   /// The workspace whose socket carried it (0: a client's only one).
   std::uint32_t workspace = 0;
+};
+
+/// Events of one socket in arrival order, routed one after the other.
+struct rtm_events {
+  std::vector<rtm_event> events;
 };
 
 /// One handler call: `event` of `workspace` for handler group `group`,
@@ -119,7 +105,7 @@ struct rtm_event {
 /// `seq` numbers the jobs of a group, so that a handler node's confirmation
 /// settles exactly the job it names.
 struct handler_job {
-  shared_event event;
+  slackrtm::event event;
   std::uint32_t group = 0;
   std::uint32_t worker = 0;
   std::uint64_t key = 0;
@@ -133,6 +119,16 @@ struct job_done {
   std::uint32_t worker = 0;
   std::uint64_t key = 0;
   std::uint64_t seq = 0;
+};
+
+/// Handler calls for one worker, in order.
+struct handler_jobs {
+  std::vector<handler_job> jobs;
+};
+
+/// A worker finished these `handler_job`s.
+struct jobs_done {
+  std::vector<job_done> done;
 };
 
 /// The dispatcher's counters (`(get_atom, stats_atom)`).
@@ -186,7 +182,7 @@ struct socket_frame {
 /// A reply (`reply_to`, no `type`) that came in on the socket, for the
 /// supervisor to settle the send it answers.
 struct rtm_reply {
-  shared_event reply;
+  slackrtm::event reply;
 };
 
 // -- inspectors
@@ -200,6 +196,11 @@ typename Inspector::result_type inspect(Inspector& f, ws_opened& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ws_text& x) {
   return f(caf::meta::type_name("ws_text"), x.session, x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ws_ready& x) {
+  return f(caf::meta::type_name("ws_ready"), x.session);
 }
 
 template <class Inspector>
@@ -232,6 +233,21 @@ typename Inspector::result_type inspect(Inspector& f, handler_job& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_done& x) {
   return f(caf::meta::type_name("job_done"), x.group, x.worker, x.key, x.seq);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rtm_events& x) {
+  return f(caf::meta::type_name("rtm_events"), x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, handler_jobs& x) {
+  return f(caf::meta::type_name("handler_jobs"), x.jobs);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, jobs_done& x) {
+  return f(caf::meta::type_name("jobs_done"), x.done);
 }
 
 template <class Inspector>
@@ -285,7 +301,7 @@ caf::error make_error(conn_errc code, std::string reason,
 } // namespace slackrtm
 
 CAF_BEGIN_TYPE_ID_BLOCK(slackrtm, caf::first_custom_type_id)
-CAF_ADD_TYPE_ID(slackrtm, (slackrtm::shared_event))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::event))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_opened))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_text))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_binary))
@@ -299,6 +315,10 @@ CAF_ADD_TYPE_ID(slackrtm, (slackrtm::socket_frame))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_reply))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::dispatch_stats))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::relay_answer))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_ready))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_events))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::handler_jobs))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::jobs_done))
 CAF_END_TYPE_ID_BLOCK(slackrtm)
 
 namespace slackrtm {

@@ -38,7 +38,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
                         {"attempt", self->state.attempt},
                         {"delay_ms", delay.count()}};
     handler_job job;
-    job.event = shared_event{std::move(note)};
+    job.event = event{note};
     job.workspace = cfg.workspace;
     self->send(cfg.lifecycle, std::move(job));
   };
@@ -210,7 +210,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
           transmit(out.request);
       },
       [=](rtm_reply& msg) {
-        auto& reply = msg.reply.body();
+        auto& reply = msg.reply.json();
         auto reply_to = reply.find("reply_to");
         if (reply_to == reply.end() || !reply_to->is_number_unsigned())
           return;

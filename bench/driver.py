@@ -472,6 +472,8 @@ def main():
     p.add_argument("--reconnects", type=int, default=5)
     p.add_argument("--idle", type=int, default=1000)
     p.add_argument("--spread", type=int, default=100)
+    p.add_argument("--only", default="", help="comma list of steps to run "
+                   "(inbound,latency,echo,reconnect,spread,idle); all if empty")
     p.add_argument("--smoke", action="store_true",
                    help="small counts, correctness only (for CTest)")
     p.add_argument("--out", default="", help="write latest.md, latest.json "
@@ -509,6 +511,8 @@ def main():
             ("idle", lambda: measure_idle(run, args.idle, r)),
         ]
         try:
+            only = [s for s in args.only.split(",") if s]
+            steps = [s for s in steps if not only or s[0] in only]
             run.start_bot(1)
             for name, step in steps:
                 t = time.monotonic()

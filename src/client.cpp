@@ -232,7 +232,7 @@ struct client::impl {
     runtime = own.get();
     std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
-      auto callback = [this, fn = fn](std::uint32_t, const nlohmann::json& ev) {
+      auto callback = [this, fn = fn](std::uint32_t, const event& ev) {
         context ctx{origin};
         fn(ctx, ev);
       };
@@ -243,9 +243,8 @@ struct client::impl {
       // One worker: `read()` sees the events in arrival order.
       pulled = std::make_shared<read_buffer>(
           options.read_buffer > 0 ? options.read_buffer : 10000);
-      auto callback = [buffer = pulled](std::uint32_t,
-                                        const nlohmann::json& event) {
-        buffer->push(event);
+      auto callback = [buffer = pulled](std::uint32_t, const event& ev) {
+        buffer->push(ev.json());
       };
       specs.push_back(handler_spec{"*", callback, 1});
     }
@@ -255,8 +254,8 @@ struct client::impl {
     own->start(std::move(specs), std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
       auto callback = [fns = lifecycle_handlers](std::uint32_t,
-                                                 const nlohmann::json& note) {
-        auto ev = to_lifecycle_event(note);
+                                                 const event& note) {
+        auto ev = to_lifecycle_event(note.json());
         for (auto& fn : fns)
           fn(ev);
       };

@@ -91,12 +91,12 @@ struct hub::impl {
     std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
       auto callback = [this, fn = fn](std::uint32_t workspace,
-                                      const nlohmann::json& event) {
+                                      const event& ev) {
         auto ws = lookup(workspace);
         if (!ws)
           return; // removed since the event arrived
         context ctx{*ws->origin};
-        fn(ctx, event);
+        fn(ctx, ev);
       };
       specs.push_back(handler_spec{
           type, callback,
@@ -110,10 +110,10 @@ struct hub::impl {
       caf::anon_send(runtime->dispatcher(), caf::join_atom::value, type,
                      caf::actor{});
     if (!lifecycle_handlers.empty()) {
-      auto callback = [this, fns = lifecycle_handlers](
-                          std::uint32_t workspace, const nlohmann::json& note) {
+      auto callback = [this, fns = lifecycle_handlers](std::uint32_t workspace,
+                                                       const event& note) {
         auto name = name_of(workspace);
-        auto ev = to_lifecycle_event(note);
+        auto ev = to_lifecycle_event(note.json());
         for (auto& fn : fns)
           fn(name, ev);
       };

@@ -257,11 +257,11 @@ struct node::impl {
   void spawn_workers() {
     for (auto& [type, fn, count] : handlers) {
       auto callback = [this, fn = fn](std::uint32_t workspace,
-                                      const nlohmann::json& event) {
+                                      const event& ev) {
         ++events;
         auto origin = origin_for(workspace);
         context ctx{*origin};
-        fn(ctx, event);
+        fn(ctx, ev);
       };
       auto n = count > 0 ? count : options.workers_per_handler;
       for (std::size_t i = 0; i < n; ++i)

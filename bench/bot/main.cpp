@@ -15,7 +15,9 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,7 +29,9 @@
 namespace {
 
 const char* usage =
-    "usage: slackrtm-bench-bot [--clients=N] [--min-backoff-ms=MS] [options]\n"
+    "usage: slackrtm-bench-bot [--clients=N] [--min-backoff-ms=MS] "
+    "[--json-handler]\n"
+    "       [options]\n"
     "The echo bot, instrumented for bench/driver.py: prints a JSON report\n"
     "line per simulator flood (and on SIGUSR2).\n";
 
@@ -192,44 +196,77 @@ private:
   histogram round_trip_;
 };
 
-std::int64_t int_field(const nlohmann::json& event, const char* key) {
-  auto i = event.find(key);
-  return i != event.end() && i->is_number_integer() ? i->get<std::int64_t>()
-                                                    : 0;
-}
+// What the echo logic reads from a message.
+struct message_fields {
+  std::optional<std::string_view> text;
+  bool from_bot = false;
+  std::string_view user;
+  std::string_view channel;
+  std::string_view ts;
+  std::int64_t flood = 0;
+  std::int64_t total = 0;
+  std::int64_t sent_ns = 0;
+};
 
 // The seeds' echo logic, counted.
 void on_message(flood_stats& stats, slackrtm::context& ctx,
-                const nlohmann::json& event) {
-  auto at = now_ns();
-  auto text_field = event.find("text");
-  if (text_field == event.end() || !text_field->is_string())
+                const message_fields& m, std::int64_t at) {
+  if (!m.text)
     return;
-  const auto& text = text_field->get_ref<const std::string&>();
-  bool hello =
-      text.find("Hello") != std::string::npos && !event.contains("bot_id");
-  auto flood = int_field(event, "sim_flood");
-  auto sent_ns = int_field(event, "sim_sent_ns");
-  if (flood > 0)
-    stats.seen(flood, int_field(event, "sim_total"), sent_ns, at, hello);
-  if (!hello)
-    return;
+  bool hello = m.text->find("Hello") != std::string_view::npos && !m.from_bot;
+  if (m.flood > 0)
+    stats.seen(m.flood, m.total, m.sent_ns, at, hello);
   // The bot's own messages never get here (skip_self_events).
-  auto user = event.value("user", std::string{});
-  if (user.empty())
+  if (!hello || m.user.empty())
     return;
   bool ok = true;
   try {
-    ctx.web_client().chat_postMessage(event.value("channel", std::string{}),
-                                      "Hi <@" + user + ">!",
-                                      event.value("ts", std::string{}));
+    ctx.web_client().chat_postMessage(std::string{m.channel},
+                                      "Hi <@" + std::string{m.user} + ">!",
+                                      std::string{m.ts});
   } catch (const std::exception& ex) {
     ok = false;
     std::cerr << "slackrtm-bench-bot: could not reply: " << ex.what()
               << std::endl;
   }
-  if (flood > 0)
-    stats.replied(sent_ns, ok);
+  if (m.flood > 0)
+    stats.replied(m.sent_ns, ok);
+}
+
+// The fields from the event's index (`slackrtm::event`).
+message_fields fields_of(const slackrtm::event& event) {
+  return {event.get_string("text"),
+          event.contains("bot_id"),
+          event.string("user"),
+          event.string("channel"),
+          event.string("ts"),
+          event.get_int("sim_flood").value_or(0),
+          event.get_int("sim_total").value_or(0),
+          event.get_int("sim_sent_ns").value_or(0)};
+}
+
+// The same fields from the JSON tree (`--json-handler`), as a handler of
+// `const nlohmann::json&` reads them.
+message_fields fields_of(const nlohmann::json& event) {
+  auto text = [&](const char* key) -> std::optional<std::string_view> {
+    auto i = event.find(key);
+    if (i == event.end() || !i->is_string())
+      return std::nullopt;
+    return std::string_view{i->get_ref<const std::string&>()};
+  };
+  auto integer = [&](const char* key) -> std::int64_t {
+    auto i = event.find(key);
+    return i != event.end() && i->is_number_integer() ? i->get<std::int64_t>()
+                                                      : 0;
+  };
+  return {text("text"),
+          event.contains("bot_id"),
+          text("user").value_or(""),
+          text("channel").value_or(""),
+          text("ts").value_or(""),
+          integer("sim_flood"),
+          integer("sim_total"),
+          integer("sim_sent_ns")};
 }
 
 } // namespace
@@ -250,10 +287,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::size_t clients = 1;
+  bool json_handler = false;
   for (const auto& arg : args->rest) {
     std::string value;
     if (slackrtm::cli::take(arg, "clients", value)) {
       clients = std::strtoul(value.c_str(), nullptr, 10);
+    } else if (arg == "--json-handler") {
+      json_handler = true;
     } else if (slackrtm::cli::take(arg, "min-backoff-ms", value)) {
       args->options.min_backoff =
           std::chrono::milliseconds{std::strtol(value.c_str(), nullptr, 10)};
@@ -278,10 +318,17 @@ int main(int argc, char** argv) {
   }}.detach();
 
   try {
-    auto handler = [&stats](slackrtm::context& ctx,
-                            const nlohmann::json& event) {
-      on_message(stats, ctx, event);
-    };
+    slackrtm::handler handler;
+    if (json_handler)
+      handler = [&stats](slackrtm::context& ctx, const nlohmann::json& event) {
+        auto at = now_ns();
+        on_message(stats, ctx, fields_of(event), at);
+      };
+    else
+      handler = [&stats](slackrtm::context& ctx, const slackrtm::event& event) {
+        auto at = now_ns();
+        on_message(stats, ctx, fields_of(event), at);
+      };
     std::mutex done_mutex;
     std::condition_variable done;
     bool stop = false;

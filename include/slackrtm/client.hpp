@@ -7,20 +7,62 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "slackrtm/context.hpp"
 #include "slackrtm/error.hpp"
+#include "slackrtm/event.hpp"
 #include "slackrtm/options.hpp"
 #include "slackrtm/team_state.hpp"
 #include "slackrtm/web_client.hpp"
 
 namespace slackrtm {
 
-/// A user callback: runs on a worker thread of its handler, may block.
-using handler = std::function<void(context&, const nlohmann::json& event)>;
+/// A user callback: runs on a worker thread of its handler, may block. It
+/// takes the event as `const event&` (fields read from the event's index,
+/// no JSON tree built unless it calls `json()`) or as
+/// `const nlohmann::json&` (the tree, built for it on the worker's thread).
+class handler {
+public:
+  handler() = default;
+
+  /// `fn(context&, const event&)`.
+  template <class F,
+            std::enable_if_t<std::is_invocable_v<F&, context&, const event&>,
+                             int> = 0>
+  handler(F fn) { // NOLINT: implicit, as std::function's
+    if constexpr (std::is_constructible_v<bool, const F&>)
+      if (!static_cast<bool>(fn))
+        return;
+    fn_ = std::move(fn);
+  }
+
+  /// `fn(context&, const nlohmann::json&)`.
+  template <class F,
+            std::enable_if_t<
+                !std::is_invocable_v<F&, context&, const event&> &&
+                    std::is_invocable_v<F&, context&, const nlohmann::json&>,
+                int> = 0>
+  handler(F fn) { // NOLINT: implicit, as std::function's
+    if constexpr (std::is_constructible_v<bool, const F&>)
+      if (!static_cast<bool>(fn))
+        return;
+    fn_ = [fn = std::move(fn)](context& ctx, const event& ev) mutable {
+      fn(ctx, ev.json());
+    };
+  }
+
+  void operator()(context& ctx, const event& ev) const { fn_(ctx, ev); }
+
+  /// False when made from an empty function.
+  explicit operator bool() const noexcept { return static_cast<bool>(fn_); }
+
+private:
+  std::function<void(context&, const event&)> fn_;
+};
 
 /// Connection state as the application sees it.
 enum class connection_state { idle, connecting, connected, closed };

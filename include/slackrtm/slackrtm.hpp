@@ -4,6 +4,7 @@
 #include "slackrtm/client.hpp"
 #include "slackrtm/context.hpp"
 #include "slackrtm/error.hpp"
+#include "slackrtm/event.hpp"
 #include "slackrtm/hub.hpp"
 #include "slackrtm/log.hpp"
 #include "slackrtm/node.hpp"

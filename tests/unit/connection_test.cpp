@@ -23,7 +23,7 @@ caf::behavior event_sink(caf::event_based_actor*,
                          std::shared_ptr<std::vector<std::string>> identities) {
   return {
       [=](rtm_event& ev) {
-        events->push_back(ev.event.body());
+        events->push_back(ev.event.json());
         marks->push_back(ev.overlap != 0);
       },
       [=](identity_atom, std::uint32_t, std::string& self_id) {
@@ -40,7 +40,7 @@ supervisor_probe(caf::event_based_actor*, std::shared_ptr<int> hellos,
   return {
       [=](hello_atom) { ++*hellos; },
       [=](goodbye_atom) { ++*goodbyes; },
-      [=](rtm_reply& msg) { replies->push_back(msg.reply.body()); },
+      [=](rtm_reply& msg) { replies->push_back(msg.reply.json()); },
   };
 }
 

@@ -24,7 +24,7 @@ caf::behavior probe_worker(caf::event_based_actor* self,
                            bool auto_done) {
   return {
       [=](handler_job& job) {
-        auto& ev = job.event.body();
+        auto& ev = job.event.json();
         log->push_back({job.group, job.worker, ev.value("channel", ""),
                         ev.value("text", std::string{job.event.type()})});
         if (auto_done)
@@ -69,7 +69,7 @@ struct fixture : slackrtm::test::fixture {
   // Delivers `ev` as from socket `overlap` (0: outside an overlap).
   void deliver(const caf::actor& disp, nlohmann::json ev,
                std::uint64_t overlap = 0) {
-    self->send(disp, rtm_event{shared_event{std::move(ev)}, overlap});
+    self->send(disp, rtm_event{event{std::move(ev)}, overlap});
     drain();
   }
 
@@ -158,7 +158,7 @@ CAF_TEST(a busy conversation keeps its worker while others go elsewhere) {
 CAF_TEST(a finished conversation is free to move to the least loaded worker) {
   auto disp = make_dispatcher({{"message", 2}}, false);
   deliver(disp, message("C1", "a1"));
-  auto key = conversation_key(message("C1", ""));
+  auto key = conversation_key(event{nlohmann::json(message("C1", ""))});
   deliver(disp, message("C2", "b1"));
   deliver(disp, message("C2", "b2"));
   // C1's only job finishes: C1 is unbound; worker 0 is now the idle one.
@@ -173,13 +173,20 @@ CAF_TEST(a finished conversation is free to move to the least loaded worker) {
 }
 
 CAF_TEST(conversation keys come from channel channel id item or user) {
-  auto k1 = conversation_key({{"channel", "C1"}});
+  auto k1 = conversation_key(event{nlohmann::json({{"channel", "C1"}})});
   CAF_CHECK_NOT_EQUAL(k1, 0u);
-  CAF_CHECK_EQUAL(conversation_key({{"channel", {{"id", "C1"}}}}), k1);
-  CAF_CHECK_EQUAL(conversation_key({{"item", {{"channel", "C1"}}}}), k1);
-  CAF_CHECK_NOT_EQUAL(conversation_key({{"user", "U1"}}), 0u);
-  CAF_CHECK_EQUAL(conversation_key({{"type", "hello"}}), 0u);
-  CAF_CHECK_NOT_EQUAL(conversation_key({{"channel", "C2"}}), k1);
+  CAF_CHECK_EQUAL(
+      conversation_key(event{nlohmann::json({{"channel", {{"id", "C1"}}}})}),
+      k1);
+  CAF_CHECK_EQUAL(
+      conversation_key(event{nlohmann::json({{"item", {{"channel", "C1"}}}})}),
+      k1);
+  CAF_CHECK_NOT_EQUAL(conversation_key(event{nlohmann::json({{"user", "U1"}})}),
+                      0u);
+  CAF_CHECK_EQUAL(conversation_key(event{nlohmann::json({{"type", "hello"}})}),
+                  0u);
+  CAF_CHECK_NOT_EQUAL(
+      conversation_key(event{nlohmann::json({{"channel", "C2"}})}), k1);
 }
 
 CAF_TEST(an event on two overlapping sockets is delivered once) {
@@ -228,19 +235,23 @@ CAF_TEST(dedupe keys tell events apart by type subtype channel and stamps) {
   nlohmann::json reaction{{"type", "reaction_added"}, {"event_ts", "2.000001"}};
   nlohmann::json removed = reaction;
   removed["type"] = "reaction_removed";
-  CAF_CHECK_NOT_EQUAL(dedupe_key(reaction), "");
-  CAF_CHECK_NOT_EQUAL(dedupe_key(reaction), dedupe_key(removed));
+  CAF_CHECK_NOT_EQUAL(dedupe_key(event{nlohmann::json(reaction)}), "");
+  CAF_CHECK_NOT_EQUAL(dedupe_key(event{nlohmann::json(reaction)}),
+                      dedupe_key(event{nlohmann::json(removed)}));
   nlohmann::json edit{{"type", "message"},
                       {"subtype", "message_changed"},
                       {"channel", "C1"},
                       {"ts", "3.000001"}};
   nlohmann::json plain = edit;
   plain.erase("subtype");
-  CAF_CHECK_NOT_EQUAL(dedupe_key(edit), dedupe_key(plain));
-  CAF_CHECK_EQUAL(dedupe_key({{"type", "hello"}}), "");
-  CAF_CHECK_EQUAL(dedupe_key({{"type", "pong"}, {"reply_to", 1}}), "");
+  CAF_CHECK_NOT_EQUAL(dedupe_key(event{nlohmann::json(edit)}),
+                      dedupe_key(event{nlohmann::json(plain)}));
+  CAF_CHECK_EQUAL(dedupe_key(event{nlohmann::json({{"type", "hello"}})}), "");
+  CAF_CHECK_EQUAL(
+      dedupe_key(event{nlohmann::json({{"type", "pong"}, {"reply_to", 1}})}),
+      "");
   nlohmann::json typing{{"type", "user_typing"}, {"channel", "C1"}};
-  CAF_CHECK_EQUAL(dedupe_key(typing), typing.dump());
+  CAF_CHECK_EQUAL(dedupe_key(event{nlohmann::json(typing)}), typing.dump());
 }
 
 CAF_TEST(the overlap filter forgets the oldest events) {
@@ -358,7 +369,7 @@ CAF_TEST(a confirmation settles its job once and only from its member) {
   drain();
   self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 1u); });
   // A confirmation of a job number never sent changes nothing.
-  auto key = conversation_key(message("C1", ""));
+  auto key = conversation_key(event{nlohmann::json(message("C1", ""))});
   self->send(disp, job_done{0, 0, key, 99});
   drain();
   self->send(disp, load_atom::value);
@@ -409,14 +420,14 @@ CAF_TEST(workspaces are routed apart and a removed one is dropped) {
   drain();
   auto own = message("C1", "mine");
   own["user"] = "U0BOT7";
-  self->send(disp, rtm_event{shared_event{own}, 0, 7});
+  self->send(disp, rtm_event{event{own}, 0, 7});
   // Workspace 0 has another bot: U0BOT7's message is a user's there.
-  self->send(disp, rtm_event{shared_event{own}, 0, 0});
+  self->send(disp, rtm_event{event{own}, 0, 0});
   drain();
   CAF_REQUIRE_EQUAL(seen->size(), 1u);
   CAF_CHECK_EQUAL(skipped->load(), 1u);
   self->send(disp, caf::delete_atom::value, std::uint32_t{7});
-  self->send(disp, rtm_event{shared_event{message("C1", "late")}, 0, 7});
+  self->send(disp, rtm_event{event{message("C1", "late")}, 0, 7});
   drain();
   CAF_CHECK_EQUAL(seen->size(), 1u);
 }
@@ -442,7 +453,9 @@ CAF_TEST(too many calls in flight pause the sources until half are done) {
   // 3 left: still more than half the bound.
   auto done = [&](const seen_job& job) {
     self->send(disp, job_done{job.group, job.worker,
-                              conversation_key(message(job.channel, "")), 0});
+                              conversation_key(event{
+                                  nlohmann::json(message(job.channel, ""))}),
+                              0});
     drain();
   };
   done((*seen)[0]);

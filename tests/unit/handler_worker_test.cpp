@@ -20,11 +20,11 @@ struct fixture : slackrtm::test::fixture {
 
   caf::actor make_worker() {
     handler_worker_config cfg;
-    cfg.callback = [this](std::uint32_t, const nlohmann::json& ev) {
-      auto text = ev.value("text", "");
+    cfg.callback = [this](std::uint32_t, const event& ev) {
+      auto text = std::string{ev.string("text")};
       if (text == "boom")
         throw std::runtime_error("handler failed on purpose");
-      calls.push_back(ev.value("channel", "") + ":" + text);
+      calls.push_back(std::string{ev.string("channel")} + ":" + text);
     };
     cfg.log = std::make_shared<const logger>(
         log_level::info, [this](log_level, std::string_view line) {
@@ -51,7 +51,7 @@ CAF_TEST(one conversation is handled in arrival order across workers) {
       nlohmann::json ev{{"type", "message"},
                         {"channel", channel},
                         {"text", std::to_string(i)}};
-      self->send(disp, rtm_event{shared_event{ev}});
+      self->send(disp, rtm_event{event{ev}});
     }
   }
   drain();
@@ -75,7 +75,7 @@ CAF_TEST(a throwing callback is logged and counted and the worker goes on) {
             [=](const std::string& text) {
               nlohmann::json ev{
                   {"type", "message"}, {"channel", "C1"}, {"text", text}};
-              self->send(worker, handler_job{shared_event{ev}, 0, 0, 1});
+              self->send(worker, handler_job{event{ev}, 0, 0, 1});
             },
             [=](job_done&) { ++*done; },
         };

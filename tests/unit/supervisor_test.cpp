@@ -46,7 +46,7 @@ caf::behavior lifecycle_probe(caf::event_based_actor*,
                               std::shared_ptr<std::vector<std::string>> notes) {
   return {
       [=](handler_job& job) {
-        auto& note = job.event.body();
+        auto& note = job.event.json();
         notes->push_back(note.value("type", "") + ":" +
                          note.value("reason", ""));
       },
@@ -121,7 +121,7 @@ struct fixture : slackrtm::test::fixture {
   // Slack's reply to frame `id`, as it reaches the supervisor.
   void reply(std::uint64_t id, const std::string& fields) {
     auto text = R"({"reply_to":)" + std::to_string(id) + "," + fields + "}";
-    self->send(sup, rtm_reply{shared_event{nlohmann::json::parse(text)}});
+    self->send(sup, rtm_reply{event{nlohmann::json::parse(text)}});
     drain();
   }
 

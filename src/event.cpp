@@ -1,0 +1,222 @@
+// The event's index, built by simdjson: one validating pass over the frame
+// (about 0.4 µs for a 600-byte message, where building an nlohmann tree
+// takes about 6 µs), keeping only the top-level members.
+#include "slackrtm/event.hpp"
+
+#include <mutex>
+#include <vector>
+
+#include <simdjson.h>
+
+namespace slackrtm {
+
+namespace {
+
+// Frames up to this size are parsed by a parser kept per thread; larger
+// ones by a parser of their own, so that one huge frame does not keep its
+// buffers alive in a thread for good.
+constexpr std::size_t reused_parser_limit = 16 * 1024;
+
+enum class kind : std::uint8_t {
+  string,
+  integer,
+  other_number,
+  boolean,
+  null,
+  object,
+  array
+};
+
+// A span of the event's string arena.
+struct span {
+  std::uint32_t offset = 0;
+  std::uint32_t size = 0;
+};
+
+struct field {
+  span key;
+  kind type = kind::null;
+  span text;              // kind::string
+  std::int64_t value = 0; // kind::integer, kind::boolean
+};
+
+} // namespace
+
+struct event::data {
+  std::string text;
+  // Unescaped keys and string values, referred to by spans.
+  std::string strings;
+  std::vector<field> fields;
+  span conversation;
+  // Built on the first json() call, unless the event was made from a tree.
+  std::optional<nlohmann::json> given;
+  mutable std::once_flag built;
+  mutable nlohmann::json tree;
+
+  std::string_view view(span s) const noexcept {
+    return std::string_view{strings}.substr(s.offset, s.size);
+  }
+
+  span keep(std::string_view s) {
+    span result{static_cast<std::uint32_t>(strings.size()),
+                static_cast<std::uint32_t>(s.size())};
+    strings.append(s);
+    return result;
+  }
+
+  const field* find(std::string_view key) const noexcept {
+    // The last of duplicate keys counts, as in a JSON tree.
+    for (auto i = fields.rbegin(); i != fields.rend(); ++i)
+      if (view(i->key) == key)
+        return &*i;
+    return nullptr;
+  }
+
+  // The member `key` when it is of kind `k`.
+  const field* find(std::string_view key, kind k) const noexcept {
+    auto f = find(key);
+    return f && f->type == k ? f : nullptr;
+  }
+
+  // Indexes the top-level members of `root`; returns false when `root` is
+  // not an object.
+  bool index(simdjson::dom::element root) {
+    simdjson::dom::object members;
+    if (root.get_object().get(members))
+      return false;
+    strings.reserve(text.size());
+    fields.reserve(members.size());
+    std::optional<span> channel_id;
+    std::optional<span> item_channel;
+    for (auto member : members) {
+      field f;
+      f.key = keep(member.key);
+      auto value = member.value;
+      switch (value.type()) {
+      case simdjson::dom::element_type::STRING:
+        f.type = kind::string;
+        f.text = keep(value.get_string().value_unsafe());
+        break;
+      case simdjson::dom::element_type::INT64:
+        f.type = kind::integer;
+        f.value = value.get_int64().value_unsafe();
+        break;
+      case simdjson::dom::element_type::UINT64:
+      case simdjson::dom::element_type::DOUBLE:
+        f.type = kind::other_number;
+        break;
+      case simdjson::dom::element_type::BOOL:
+        f.type = kind::boolean;
+        f.value = value.get_bool().value_unsafe() ? 1 : 0;
+        break;
+      case simdjson::dom::element_type::NULL_VALUE:
+        f.type = kind::null;
+        break;
+      case simdjson::dom::element_type::OBJECT: {
+        f.type = kind::object;
+        // The two nested places a conversation id may sit.
+        std::string_view id;
+        if (member.key == "channel" && !value["id"].get_string().get(id))
+          channel_id = keep(id);
+        if (member.key == "item" && !value["channel"].get_string().get(id))
+          item_channel = keep(id);
+        break;
+      }
+      case simdjson::dom::element_type::ARRAY:
+        f.type = kind::array;
+        break;
+      }
+      fields.push_back(f);
+    }
+    if (auto c = find("channel"); c && c->type == kind::string)
+      conversation = c->text;
+    else if (channel_id)
+      conversation = *channel_id;
+    else if (item_channel)
+      conversation = *item_channel;
+    else if (auto u = find("user"); u && u->type == kind::string)
+      conversation = u->text;
+    return true;
+  }
+};
+
+std::optional<event> event::parse(std::string text, std::string* error) {
+  auto d = std::make_shared<data>();
+  if (text.capacity() < text.size() + simdjson::SIMDJSON_PADDING)
+    text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  d->text = std::move(text);
+  thread_local simdjson::dom::parser reused;
+  std::optional<simdjson::dom::parser> own;
+  auto& parser = d->text.size() <= reused_parser_limit ? reused : own.emplace();
+  simdjson::dom::element root;
+  if (auto ec = parser.parse(d->text.data(), d->text.size(), false).get(root)) {
+    if (error)
+      *error = std::string{"not JSON: "} + simdjson::error_message(ec);
+    return std::nullopt;
+  }
+  if (!d->index(root)) {
+    if (error)
+      *error = "not a JSON object";
+    return std::nullopt;
+  }
+  return event{std::move(d)};
+}
+
+event::event(const nlohmann::json& body) {
+  auto text = body.dump();
+  if (auto parsed = parse(std::move(text))) {
+    auto d = std::const_pointer_cast<data>(parsed->data_);
+    d->given = body;
+    data_ = std::move(d);
+    return;
+  }
+  auto d = std::make_shared<data>();
+  d->text = body.dump();
+  d->given = body;
+  data_ = std::move(d);
+}
+
+bool event::contains(std::string_view key) const noexcept {
+  return data_ && data_->find(key) != nullptr;
+}
+
+std::optional<std::string_view>
+event::get_string(std::string_view key) const noexcept {
+  auto f = data_ ? data_->find(key, kind::string) : nullptr;
+  return f ? std::optional{data_->view(f->text)} : std::nullopt;
+}
+
+std::optional<std::int64_t>
+event::get_int(std::string_view key) const noexcept {
+  auto f = data_ ? data_->find(key, kind::integer) : nullptr;
+  return f ? std::optional{f->value} : std::nullopt;
+}
+
+std::optional<bool> event::get_bool(std::string_view key) const noexcept {
+  auto f = data_ ? data_->find(key, kind::boolean) : nullptr;
+  return f ? std::optional{f->value != 0} : std::nullopt;
+}
+
+std::string_view event::conversation() const noexcept {
+  return data_ ? data_->view(data_->conversation) : std::string_view{};
+}
+
+std::string_view event::raw() const noexcept {
+  return data_ ? std::string_view{data_->text} : std::string_view{};
+}
+
+const nlohmann::json& event::json() const {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (!data_)
+    return empty;
+  if (data_->given)
+    return *data_->given;
+  std::call_once(data_->built, [d = data_.get()] {
+    // Already validated by simdjson; a disagreement leaves an empty object.
+    auto tree = nlohmann::json::parse(d->text, nullptr, false);
+    d->tree = tree.is_discarded() ? nlohmann::json::object() : std::move(tree);
+  });
+  return data_->tree;
+}
+
+} // namespace slackrtm
