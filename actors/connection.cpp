@@ -37,9 +37,20 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
   auto log = shared->log;
   shared->state = connection_state::connecting;
   self->state.session_id = ++session_counter;
+  // Sends the events gathered so far to the dispatcher.
+  auto flush = [self, dispatcher = cfg.dispatcher] {
+    auto& batch = self->state.batch;
+    if (batch.size() == 1)
+      self->send(dispatcher, std::move(batch.front()));
+    else if (!batch.empty())
+      self->send(dispatcher, rtm_events{std::move(batch)});
+    batch.clear();
+  };
   // Every way out goes through here, while the state is still alive.
-  auto shutdown = [self, shared](caf::error reason) {
+  auto shutdown = [self, shared, flush](caf::error reason) {
     auto& st = self->state;
+    flush();
+    st.gone = true;
     if (st.session) {
       st.session->close();
       st.session = nullptr;
@@ -140,11 +151,41 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
     bool overlap = st.draining;
     if (cfg.successor && !overlap)
       overlap = !st.overlap_until || self->clock().now() < *st.overlap_until;
-    self->send(cfg.dispatcher,
-               rtm_event{std::move(frame), overlap ? st.session_id : 0,
-                         cfg.workspace});
+    st.batch.push_back(rtm_event{std::move(frame), overlap ? st.session_id : 0,
+                                 cfg.workspace});
     if (exit_after)
       shutdown(std::move(*exit_after));
+  };
+  // One text frame: parsed, then an event (or a reply, or dropped).
+  auto on_frame = [=](std::string text) {
+    ++self->state.frames_seen;
+    auto size = text.size();
+    std::string why;
+    auto frame = event::parse(std::move(text), &why);
+    if (!frame)
+      return drop_malformed(why, size);
+    on_event(std::move(*frame));
+  };
+  // Processes every frame the session has queued, as one batch of events.
+  auto take_frames = [=] {
+    auto& st = self->state;
+    if (!st.session)
+      return;
+    auto session = st.session;
+    session->take_frames(st.frames);
+    auto frames = std::move(st.frames);
+    st.frames.clear();
+    for (auto& text : frames) {
+      if (st.gone)
+        break;
+      on_frame(std::move(text));
+    }
+    session->frame_done(static_cast<std::uint32_t>(frames.size()));
+    frames.clear();
+    // The buffer's capacity is kept for the next batch.
+    if (!st.gone)
+      st.frames.swap(frames);
+    flush();
   };
   return {
       [=](rtm_connect_result& res) {
@@ -177,26 +218,29 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
       [=](ws_text& msg) {
         if (msg.session != self->state.session_id)
           return;
+        on_frame(std::move(msg.text));
         if (self->state.session)
-          self->state.session->frame_done();
-        ++self->state.frames_seen;
-        auto size = msg.text.size();
-        std::string why;
-        auto frame = event::parse(std::move(msg.text), &why);
-        if (!frame)
-          return drop_malformed(why, size);
-        on_event(std::move(*frame));
+          self->state.session->frame_done(1);
+        flush();
+      },
+      [=](ws_ready& msg) {
+        if (msg.session == self->state.session_id)
+          take_frames();
       },
       [=](ws_binary& msg) {
         if (msg.session != self->state.session_id)
           return;
         if (self->state.session)
-          self->state.session->frame_done();
+          self->state.session->frame_done(1);
         ++self->state.frames_seen;
         drop_malformed("binary", msg.size);
       },
       [=](ws_closed& msg) {
         if (msg.session != self->state.session_id)
+          return;
+        // Frames read before the end are still events.
+        take_frames();
+        if (self->state.gone)
           return;
         self->state.session = nullptr;
         self->state.connected = false;

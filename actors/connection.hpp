@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -67,6 +68,13 @@ struct connection_actor_state {
   bool reading_paused = false;
   /// Times reading was paused (a silence check spanning one is void).
   std::uint64_t pauses = 0;
+  /// Events of the frames being processed, sent to the dispatcher as one
+  /// `rtm_events` when the frames are done (or before the actor ends).
+  std::vector<rtm_event> batch;
+  /// Frames taken from the session and not processed yet.
+  std::vector<std::string> frames;
+  /// True once the actor is ending: remaining frames are not processed.
+  bool gone = false;
   /// Frame id -> send time of pings awaiting their pong.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point>
       pings;

@@ -90,7 +90,24 @@ void route(dispatcher_actor self, std::uint32_t gid, const event& event,
   handler_job job{event, gid, worker, key, workspace, group.next_seq++};
   if (group.nodes)
     group.unconfirmed[worker].emplace(job.seq, job);
-  self->send(group.workers[worker], std::move(job));
+  auto& outbox = self->state.outbox;
+  auto& to = group.workers[worker];
+  auto i = std::find_if(outbox.begin(), outbox.end(),
+                        [&](auto& entry) { return entry.first == to; });
+  if (i == outbox.end())
+    i = outbox.emplace(outbox.end(), to, std::vector<handler_job>{});
+  i->second.push_back(std::move(job));
+}
+
+// Sends the routed jobs: one message per worker.
+void flush_jobs(dispatcher_actor self) {
+  for (auto& [worker, jobs] : self->state.outbox) {
+    if (jobs.size() == 1)
+      self->send(worker, std::move(jobs.front()));
+    else
+      self->send(worker, handler_jobs{std::move(jobs)});
+  }
+  self->state.outbox.clear();
 }
 
 // A node group's member is gone: its unconfirmed jobs go to the others.
@@ -177,6 +194,84 @@ void leave(dispatcher_actor self, const caf::actor_addr& member,
   }
 }
 
+// Routes one event of a socket.
+void dispatch(dispatcher_actor self, rtm_event& msg) {
+  auto& st = self->state;
+  auto ws = st.workspaces.find(msg.workspace);
+  if (ws == st.workspaces.end())
+    return; // removed: its events are no longer wanted
+  auto& wcfg = ws->second.config;
+  if (msg.overlap != 0) {
+    auto key = dedupe_key(msg.event);
+    if (!key.empty() && !ws->second.overlap.admit(key, msg.overlap)) {
+      if (wcfg.duplicates)
+        ++*wcfg.duplicates;
+      return;
+    }
+  }
+  auto& ev = msg.event;
+  auto type = ev.type();
+  // Handlers of this very event already see the team as it left it.
+  if (wcfg.team && team_state::is_team_event(type))
+    wcfg.team->apply(ev.json());
+  auto& self_id = ws->second.self_id;
+  if (wcfg.skip_self && !self_id.empty() && ev.string("user") == self_id) {
+    if (wcfg.self_skipped)
+      ++*wcfg.self_skipped;
+    return;
+  }
+  const std::vector<std::uint32_t>* typed = nullptr;
+  if (auto i = st.by_type.find(type); i != st.by_type.end())
+    typed = &i->second;
+  const std::vector<std::uint32_t>* subtyped = nullptr;
+  if (st.subtype_routes) {
+    if (auto subtype = ev.get_string("subtype")) {
+      auto name = std::string{type} + "::" + std::string{*subtype};
+      if (auto i = st.by_type.find(name); i != st.by_type.end())
+        subtyped = &i->second;
+    }
+  }
+  if (!typed && !subtyped && st.wildcard.empty()) {
+    ++st.unhandled;
+    return;
+  }
+  // Channel ids are unique across Slack, but a conversation is still
+  // told apart per workspace.
+  auto key = conversation_key(ev);
+  if (key != 0 && msg.workspace != 0)
+    key = (key ^ (std::uint64_t{msg.workspace} * 0x9e3779b97f4a7c15u)) | 1;
+  for (auto* gids : {typed, subtyped})
+    if (gids)
+      for (auto gid : *gids)
+        route(self, gid, msg.event, key, msg.workspace);
+  for (auto gid : st.wildcard)
+    route(self, gid, msg.event, key, msg.workspace);
+}
+
+// A worker finished a job.
+void done(dispatcher_actor self, const job_done& msg) {
+  auto& st = self->state;
+  if (msg.group >= st.groups.size())
+    return;
+  auto& group = st.groups[msg.group];
+  if (msg.worker >= group.load.size())
+    return;
+  // A node's confirmation counts once, and only while its member is
+  // still the one the job went to.
+  if (group.nodes && group.unconfirmed[msg.worker].erase(msg.seq) == 0)
+    return;
+  if (group.load[msg.worker] > 0) {
+    --group.load[msg.worker];
+    --st.in_flight;
+    check_resume(self);
+  }
+  if (msg.key == 0)
+    return;
+  if (auto i = group.bound.find(msg.key); i != group.bound.end())
+    if (--i->second.second == 0)
+      group.bound.erase(i);
+}
+
 } // namespace
 
 std::uint64_t conversation_key(const event& ev) {
@@ -250,6 +345,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   self->set_down_handler([=](caf::down_msg& msg) {
     self->state.sources.erase(msg.source);
     leave(self, msg.source, nullptr);
+    flush_jobs(self);
   });
   // Remembers the sender of an event as a source to pause and resume (one
   // hash lookup per event: a hub may have a thousand connections).
@@ -268,82 +364,22 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   };
   return {
       [=](rtm_event& msg) {
-        auto& st = self->state;
         note_source();
-        auto ws = st.workspaces.find(msg.workspace);
-        if (ws == st.workspaces.end())
-          return; // removed: its events are no longer wanted
-        auto& wcfg = ws->second.config;
-        if (msg.overlap != 0) {
-          auto key = dedupe_key(msg.event);
-          if (!key.empty() && !ws->second.overlap.admit(key, msg.overlap)) {
-            if (wcfg.duplicates)
-              ++*wcfg.duplicates;
-            return;
-          }
-        }
-        auto& ev = msg.event;
-        auto type = ev.type();
-        // Handlers of this very event already see the team as it left it.
-        if (wcfg.team && team_state::is_team_event(type))
-          wcfg.team->apply(ev.json());
-        auto& self_id = ws->second.self_id;
-        if (wcfg.skip_self && !self_id.empty() &&
-            ev.string("user") == self_id) {
-          if (wcfg.self_skipped)
-            ++*wcfg.self_skipped;
-          return;
-        }
-        const std::vector<std::uint32_t>* typed = nullptr;
-        if (auto i = st.by_type.find(type); i != st.by_type.end())
-          typed = &i->second;
-        const std::vector<std::uint32_t>* subtyped = nullptr;
-        if (st.subtype_routes) {
-          if (auto subtype = ev.get_string("subtype")) {
-            auto name = std::string{type} + "::" + std::string{*subtype};
-            if (auto i = st.by_type.find(name); i != st.by_type.end())
-              subtyped = &i->second;
-          }
-        }
-        if (!typed && !subtyped && st.wildcard.empty()) {
-          ++st.unhandled;
-          return;
-        }
-        // Channel ids are unique across Slack, but a conversation is still
-        // told apart per workspace.
-        auto key = conversation_key(ev);
-        if (key != 0 && msg.workspace != 0)
-          key =
-              (key ^ (std::uint64_t{msg.workspace} * 0x9e3779b97f4a7c15u)) | 1;
-        for (auto* gids : {typed, subtyped})
-          if (gids)
-            for (auto gid : *gids)
-              route(self, gid, msg.event, key, msg.workspace);
-        for (auto gid : st.wildcard)
-          route(self, gid, msg.event, key, msg.workspace);
+        dispatch(self, msg);
+        flush_jobs(self);
         check_backlog(self);
       },
-      [=](job_done& msg) {
-        auto& st = self->state;
-        if (msg.group >= st.groups.size())
-          return;
-        auto& group = st.groups[msg.group];
-        if (msg.worker >= group.load.size())
-          return;
-        // A node's confirmation counts once, and only while its member is
-        // still the one the job went to.
-        if (group.nodes && group.unconfirmed[msg.worker].erase(msg.seq) == 0)
-          return;
-        if (group.load[msg.worker] > 0) {
-          --group.load[msg.worker];
-          --st.in_flight;
-          check_resume(self);
-        }
-        if (msg.key == 0)
-          return;
-        if (auto i = group.bound.find(msg.key); i != group.bound.end())
-          if (--i->second.second == 0)
-            group.bound.erase(i);
+      [=](rtm_events& msg) {
+        note_source();
+        for (auto& ev : msg.events)
+          dispatch(self, ev);
+        flush_jobs(self);
+        check_backlog(self);
+      },
+      [=](job_done& msg) { done(self, msg); },
+      [=](jobs_done& msg) {
+        for (auto& d : msg.done)
+          done(self, d);
       },
       [=](identity_atom, std::uint32_t workspace, std::string& self_id) {
         auto& st = self->state;
@@ -362,10 +398,12 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
       },
       [=](caf::join_atom, std::string& type, caf::actor& member) {
         join(self, type, std::move(member));
+        flush_jobs(self);
       },
       [=](caf::leave_atom, std::string& type, caf::actor& member) {
         if (member)
           leave(self, member.address(), &type);
+        flush_jobs(self);
       },
       [=](caf::get_atom) { return self->state.unhandled; },
       [=](caf::get_atom, stats_atom) {

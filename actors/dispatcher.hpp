@@ -130,6 +130,9 @@ struct dispatcher_state {
   std::size_t dedupe_capacity = 4096;
   std::size_t hold_capacity = 10000;
   std::size_t max_in_flight = 0;
+  /// Jobs routed while handling the current message, per worker; sent when
+  /// it is done (a batch of events becomes one message per worker).
+  std::vector<std::pair<caf::actor, std::vector<handler_job>>> outbox;
   /// Handler calls queued or running (the sum of every group's load).
   std::uint64_t in_flight = 0;
   /// True while the connections are told not to read.

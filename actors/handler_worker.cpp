@@ -5,27 +5,43 @@
 
 namespace slackrtm {
 
+namespace {
+
+// Calls the callback for `job`; returns its confirmation.
+job_done run(const handler_worker_config& cfg, const handler_job& job) {
+  try {
+    cfg.callback(job.workspace, job.event);
+  } catch (const std::exception& ex) {
+    if (cfg.errors)
+      ++*cfg.errors;
+    if (cfg.log)
+      cfg.log->error("handler for '", job.event.type(), "' threw: ", ex.what());
+  } catch (...) {
+    if (cfg.errors)
+      ++*cfg.errors;
+    if (cfg.log)
+      cfg.log->error("handler for '", job.event.type(),
+                     "' threw a non-standard exception");
+  }
+  return job_done{job.group, job.worker, job.key, job.seq};
+}
+
+} // namespace
+
 caf::behavior handler_worker(caf::event_based_actor* self,
                              handler_worker_config cfg) {
+  auto reply_to = [self] {
+    return caf::actor_cast<caf::actor>(self->current_sender());
+  };
   return {
-      [=](handler_job& job) {
-        try {
-          cfg.callback(job.workspace, job.event);
-        } catch (const std::exception& ex) {
-          if (cfg.errors)
-            ++*cfg.errors;
-          if (cfg.log)
-            cfg.log->error("handler for '", job.event.type(),
-                           "' threw: ", ex.what());
-        } catch (...) {
-          if (cfg.errors)
-            ++*cfg.errors;
-          if (cfg.log)
-            cfg.log->error("handler for '", job.event.type(),
-                           "' threw a non-standard exception");
-        }
-        self->send(caf::actor_cast<caf::actor>(self->current_sender()),
-                   job_done{job.group, job.worker, job.key, job.seq});
+      [=](handler_job& job) { self->send(reply_to(), run(cfg, job)); },
+      [=](handler_jobs& batch) {
+        // Confirmed together once all ran: one message back per batch.
+        jobs_done result;
+        result.done.reserve(batch.jobs.size());
+        for (auto& job : batch.jobs)
+          result.done.push_back(run(cfg, job));
+        self->send(reply_to(), std::move(result));
       },
   };
 }

@@ -1,5 +1,6 @@
-// A handler worker actor: runs the user's callback for each job it gets,
-// in the order the jobs arrive, and tells the dispatcher when one is done.
+// A handler worker actor: runs the user's callback for each job it gets
+// (alone or in a batch), in the order the jobs arrive, and tells the
+// dispatcher when they are done.
 // Spawned detached (a thread of its own) since callbacks may block.
 #pragma once
 

@@ -2,6 +2,7 @@
 // socket transport, the handler workers and the dispatcher.
 #include "src/engine.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <caf/io/all.hpp>
@@ -12,8 +13,15 @@ std::unique_ptr<caf::actor_system_config>
 make_system_config(std::size_t threads, bool network) {
   auto config = std::make_unique<caf::actor_system_config>();
   add_message_types(*config);
-  if (threads > 0)
-    config->set("scheduler.max-threads", threads);
+  // One thread per core by default (CAF's own default is at least 4, more
+  // threads than a 2-core machine has cores, which only adds switches).
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  config->set("scheduler.max-threads", threads);
+  // An idle scheduler thread spins briefly, then sleeps until work comes
+  // (CAF's default polls 500 times with 50 us naps first: a context switch
+  // each, which cost more than the work between events).
+  config->set("work-stealing.moderate-poll-attempts", std::size_t{1});
   if (network) {
     config->load<caf::io::middleman>();
     // Heartbeats both ways: a peer that dies without closing its socket

@@ -6,14 +6,16 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
@@ -51,7 +53,8 @@ public:
                 std::optional<proxy_server> proxy, caf::actor listener,
                 std::uint64_t id, std::chrono::milliseconds timeout,
                 Ts&&... stream_args)
-      : resolver_(net::make_strand(ioc)),
+      // One thread runs the io_context: its executor is already a strand.
+      : resolver_(ioc.get_executor()),
         ws_(resolver_.get_executor(), std::forward<Ts>(stream_args)...),
         url_(std::move(url)), proxy_(std::move(proxy)),
         listener_(std::move(listener)), id_(id), timeout_(timeout) {
@@ -90,8 +93,18 @@ public:
     });
   }
 
-  void frame_done() override {
-    auto left = unprocessed_.fetch_sub(1) - 1;
+  void take_frames(std::vector<std::string>& out) override {
+    std::lock_guard<std::mutex> guard{inbox_mtx_};
+    if (out.empty())
+      out.swap(inbox_);
+    else
+      std::move(inbox_.begin(), inbox_.end(), std::back_inserter(out));
+    inbox_.clear();
+    announced_ = false;
+  }
+
+  void frame_done(std::uint32_t n) override {
+    auto left = unprocessed_.fetch_sub(n) - n;
     // Seen together with the reader's store of `starved_` (both seq_cst):
     // either it sees this count, or this sees its flag.
     if (left <= frame_window / 2 && starved_.exchange(false))
@@ -234,8 +247,20 @@ private:
       return fail("read failed", ec);
     }
     if (ws_.got_text()) {
-      caf::anon_send(listener_,
-                     ws_text{id_, beast::buffers_to_string(buffer_.data())});
+      // Spare capacity: the event parser reads up to 64 bytes past the end.
+      std::string text;
+      text.reserve(buffer_.size() + 64);
+      auto bytes = buffer_.data(); // contiguous: a flat_buffer
+      text.append(static_cast<const char*>(bytes.data()), bytes.size());
+      bool announce = false;
+      {
+        std::lock_guard<std::mutex> guard{inbox_mtx_};
+        inbox_.push_back(std::move(text));
+        announce = !announced_;
+        announced_ = true;
+      }
+      if (announce)
+        caf::anon_send(listener_, ws_ready{id_});
     } else {
       caf::anon_send(listener_, ws_binary{id_, buffer_.size()});
     }
@@ -310,6 +335,11 @@ private:
   // waits for the listener to catch up (see ws_session::frame_done).
   std::atomic<std::uint32_t> unprocessed_{0};
   std::atomic<bool> starved_{false};
+  // Text frames for the listener to take; announced: a ws_ready is on its
+  // way and the listener has not taken the frames yet.
+  std::mutex inbox_mtx_;
+  std::vector<std::string> inbox_;
+  bool announced_ = false;
 };
 
 class beast_ws_transport : public ws_transport {

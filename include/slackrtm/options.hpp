@@ -118,8 +118,8 @@ struct client_options {
   log_level level = log_level::info;
   /// Where log lines go (stderr when empty). Lines are redacted first.
   log_sink sink;
-  /// Threads of CAF's scheduler for the socket and dispatch actors (0: CAF's
-  /// default, one per core). Handler workers have threads of their own.
+  /// Threads of CAF's scheduler for the socket and dispatch actors (0: one
+  /// per core). Handler workers have threads of their own.
   std::size_t scheduler_threads = 0;
   /// Skip events the bot itself caused (their `user` is the bot's own id,
   /// from rtm.connect's `self`): handlers and `read()` do not see them.

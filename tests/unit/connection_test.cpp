@@ -20,11 +20,18 @@ namespace {
 caf::behavior event_sink(caf::event_based_actor*,
                          std::shared_ptr<std::vector<nlohmann::json>> events,
                          std::shared_ptr<std::vector<bool>> marks,
-                         std::shared_ptr<std::vector<std::string>> identities) {
+                         std::shared_ptr<std::vector<std::string>> identities,
+                         std::shared_ptr<std::vector<std::size_t>> batches) {
+  auto take = [=](rtm_event& ev) {
+    events->push_back(ev.event.json());
+    marks->push_back(ev.overlap != 0);
+  };
   return {
-      [=](rtm_event& ev) {
-        events->push_back(ev.event.json());
-        marks->push_back(ev.overlap != 0);
+      [=](rtm_event& ev) { take(ev); },
+      [=](rtm_events& batch) {
+        batches->push_back(batch.events.size());
+        for (auto& ev : batch.events)
+          take(ev);
       },
       [=](identity_atom, std::uint32_t, std::string& self_id) {
         identities->push_back(self_id);
@@ -55,6 +62,9 @@ struct fixture : slackrtm::test::fixture {
       std::make_shared<std::vector<bool>>();
   std::shared_ptr<std::vector<std::string>> identities =
       std::make_shared<std::vector<std::string>>();
+  // Sizes of the rtm_events batches the dispatcher got.
+  std::shared_ptr<std::vector<std::size_t>> batches =
+      std::make_shared<std::vector<std::size_t>>();
   connection_config cfg;
   std::shared_ptr<std::vector<nlohmann::json>> replies =
       std::make_shared<std::vector<nlohmann::json>>();
@@ -71,7 +81,7 @@ struct fixture : slackrtm::test::fixture {
           log_lines.emplace_back(line);
         },
         "xoxb-secret-token"));
-    cfg.dispatcher = sys.spawn(event_sink, events, marks, identities);
+    cfg.dispatcher = sys.spawn(event_sink, events, marks, identities, batches);
     cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies, goodbyes);
     cfg.transport = transport;
     cfg.rtm_connect = [this](caf::actor) { ++rtm_connect_calls; };
@@ -174,6 +184,30 @@ CAF_TEST(malformed frames are counted reported and dropped) {
                                });
   CAF_CHECK_EQUAL(reports, 5);
   CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(queued frames are taken at once and sent on as one batch) {
+  connect();
+  auto& session = *transport->session;
+  session.queued = {R"({"type":"message","channel":"C1","text":"one"})",
+                    "not json",
+                    R"({"type":"message","channel":"C2","text":"two"})"};
+  self->send(conn, ws_ready{transport->session_id});
+  drain();
+  CAF_CHECK_EQUAL(*batches, (std::vector<std::size_t>{2}));
+  CAF_REQUIRE_EQUAL(events->size(), 3u);
+  CAF_CHECK_EQUAL((*events)[1]["text"], "one");
+  CAF_CHECK_EQUAL((*events)[2]["text"], "two");
+  CAF_CHECK_EQUAL(shared->malformed_frames.load(), 1u);
+  // hello (a ws_text) and the three taken frames.
+  CAF_CHECK_EQUAL(session.processed, 4u);
+  // Frames queued before the socket ended are still delivered.
+  session.queued = {R"({"type":"message","channel":"C1","text":"last"})"};
+  self->send(conn, ws_closed{transport->session_id, "reset"});
+  drain();
+  CAF_REQUIRE_EQUAL(events->size(), 4u);
+  CAF_CHECK_EQUAL((*events)[3]["text"], "last");
+  CAF_CHECK(exit_why.has_value());
 }
 
 CAF_TEST(frames of an older session are ignored) {

@@ -22,14 +22,53 @@ struct seen_job {
 caf::behavior probe_worker(caf::event_based_actor* self,
                            std::shared_ptr<std::vector<seen_job>> log,
                            bool auto_done) {
+  auto record = [log](const handler_job& job) {
+    auto& ev = job.event.json();
+    log->push_back({job.group, job.worker, ev.value("channel", ""),
+                    ev.value("text", std::string{job.event.type()})});
+    return job_done{job.group, job.worker, job.key, job.seq};
+  };
+  auto reply_to = [self] {
+    return caf::actor_cast<caf::actor>(self->current_sender());
+  };
   return {
       [=](handler_job& job) {
-        auto& ev = job.event.json();
-        log->push_back({job.group, job.worker, ev.value("channel", ""),
-                        ev.value("text", std::string{job.event.type()})});
+        auto done = record(job);
         if (auto_done)
-          self->send(caf::actor_cast<caf::actor>(self->current_sender()),
-                     job_done{job.group, job.worker, job.key});
+          self->send(reply_to(), done);
+      },
+      [=](handler_jobs& batch) {
+        jobs_done done;
+        for (auto& job : batch.jobs)
+          done.done.push_back(record(job));
+        if (auto_done)
+          self->send(reply_to(), std::move(done));
+      },
+  };
+}
+
+// A worker that records the texts of each message it gets (a single job or
+// a batch) and confirms them the same way.
+caf::behavior
+batch_probe(caf::event_based_actor* self,
+            std::shared_ptr<std::vector<std::vector<std::string>>> log) {
+  auto reply_to = [self] {
+    return caf::actor_cast<caf::actor>(self->current_sender());
+  };
+  return {
+      [=](handler_job& job) {
+        log->push_back({std::string{job.event.string("text")}});
+        self->send(reply_to(), job_done{job.group, job.worker, job.key});
+      },
+      [=](handler_jobs& batch) {
+        std::vector<std::string> texts;
+        jobs_done done;
+        for (auto& job : batch.jobs) {
+          texts.emplace_back(job.event.string("text"));
+          done.done.push_back(job_done{job.group, job.worker, job.key});
+        }
+        log->push_back(std::move(texts));
+        self->send(reply_to(), std::move(done));
       },
   };
 }
@@ -464,6 +503,37 @@ CAF_TEST(too many calls in flight pause the sources until half are done) {
   CAF_CHECK_EQUAL(told(), (std::vector<bool>{false}));
   CAF_CHECK_EQUAL(stats(disp).pauses, 1u);
   CAF_CHECK_EQUAL(stats(disp).in_flight, 2u);
+}
+
+CAF_TEST(a batch of events reaches each worker as one message in order) {
+  using texts = std::vector<std::string>;
+  auto first = std::make_shared<std::vector<texts>>();
+  auto second = std::make_shared<std::vector<texts>>();
+  dispatcher_config cfg;
+  cfg.groups = {
+      {"message",
+       {sys.spawn(batch_probe, first), sys.spawn(batch_probe, second)}}};
+  cfg.max_in_flight = 100;
+  auto disp = sys.spawn(dispatcher, cfg);
+  rtm_events batch;
+  for (auto [channel, text] : {std::pair{"C1", "a"},
+                               {"C2", "b"},
+                               {"C1", "c"},
+                               {"C2", "d"},
+                               {"C1", "e"}})
+    batch.events.push_back(rtm_event{event{message(channel, text)}});
+  self->send(disp, std::move(batch));
+  drain();
+  // One conversation per worker, each one message in arrival order.
+  CAF_CHECK_EQUAL(*first, (std::vector<texts>{{"a", "c", "e"}}));
+  CAF_CHECK_EQUAL(*second, (std::vector<texts>{{"b", "d"}}));
+  // The batched confirmations settled every call.
+  CAF_CHECK_EQUAL(stats(disp).in_flight, 0u);
+  // A lone event is still a lone job (C2 is free again: the least loaded,
+  // first worker takes it).
+  deliver(disp, message("C2", "f"));
+  CAF_CHECK_EQUAL(*first, (std::vector<texts>{{"a", "c", "e"}, {"f"}}));
+  CAF_CHECK_EQUAL(stats(disp).in_flight, 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

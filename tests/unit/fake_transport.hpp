@@ -16,8 +16,18 @@ struct fake_session : ws_session {
   std::vector<std::string> sent;
   bool closed = false;
   bool paused = false;
+  /// Frames for the actor to take after a `ws_ready` (or a `ws_closed`).
+  std::vector<std::string> queued;
+  /// Frames the actor said it processed.
+  std::uint32_t processed = 0;
 
   void send(std::string text) override { sent.push_back(std::move(text)); }
+  void take_frames(std::vector<std::string>& out) override {
+    for (auto& text : queued)
+      out.push_back(std::move(text));
+    queued.clear();
+  }
+  void frame_done(std::uint32_t n) override { processed += n; }
   void close() override { closed = true; }
   void pause_reading(bool x) override { paused = x; }
 

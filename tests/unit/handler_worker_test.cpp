@@ -92,4 +92,38 @@ CAF_TEST(a throwing callback is logged and counted and the worker goes on) {
   CAF_CHECK_EQUAL(*done, 2);
 }
 
+CAF_TEST(a batch runs in order and is confirmed with one message) {
+  auto worker = make_worker();
+  auto confirmations = std::make_shared<std::vector<std::size_t>>();
+  auto feeder = sys.spawn(
+      [confirmations](caf::event_based_actor* self,
+                      caf::actor worker) -> caf::behavior {
+        return {
+            [=](std::vector<std::string>& texts) {
+              handler_jobs batch;
+              std::uint64_t seq = 0;
+              for (auto& text : texts)
+                batch.jobs.push_back(
+                    handler_job{event{nlohmann::json{{"type", "message"},
+                                                     {"channel", "C1"},
+                                                     {"text", text}}},
+                                0, 0, 1, 0, ++seq});
+              self->send(worker, std::move(batch));
+            },
+            [=](jobs_done& done) {
+              confirmations->push_back(done.done.size());
+              for (std::size_t i = 0; i < done.done.size(); ++i)
+                CAF_CHECK_EQUAL(done.done[i].seq, i + 1);
+            },
+        };
+      },
+      worker);
+  self->send(feeder, std::vector<std::string>{"one", "boom", "three"});
+  drain();
+  // The throwing call is confirmed too: nothing waits for it forever.
+  CAF_CHECK_EQUAL(*confirmations, (std::vector<std::size_t>{3}));
+  CAF_CHECK_EQUAL(calls, (std::vector<std::string>{"C1:one", "C1:three"}));
+  CAF_CHECK_EQUAL(errors->load(), 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
