@@ -18,10 +18,15 @@ make_system_config(std::size_t threads, bool network) {
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
   config->set("scheduler.max-threads", threads);
-  // An idle scheduler thread spins briefly, then sleeps until work comes
-  // (CAF's default polls 500 times with 50 us naps first: a context switch
-  // each, which cost more than the work between events).
-  config->set("work-stealing.moderate-poll-attempts", std::size_t{1});
+  // An idle scheduler thread spins briefly, naps 20 times 50 us (free to
+  // steal an actor another thread holds), then sleeps until work comes.
+  // CAF's default naps 500 times: a context switch each, which cost more
+  // than the work between two events.
+  config->set("work-stealing.moderate-poll-attempts", std::size_t{20});
+  // An actor yields its thread after 16 messages (CAF's default: once its
+  // mailbox is empty). A busy connection then cannot keep the dispatcher
+  // it just woke waiting on the same thread while the others sleep.
+  config->set("scheduler.max-throughput", std::size_t{16});
   if (network) {
     config->load<caf::io::middleman>();
     // Heartbeats both ways: a peer that dies without closing its socket
