@@ -11,10 +11,12 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
@@ -38,6 +40,14 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// The io_context's own executor, not Asio's type-erased any_io_executor:
+// Beast copies the executor of every operation (several per frame read),
+// and a concrete one is copied without going through the type erasure.
+using executor = net::io_context::executor_type;
+using plain_stream = beast::basic_stream<tcp, executor>;
+using tls_stream = beast::ssl_stream<plain_stream>;
+using resolver = net::ip::basic_resolver<tcp, executor>;
+
 // Largest frame accepted from the server.
 constexpr std::size_t max_frame_size = 16 * 1024 * 1024;
 
@@ -46,7 +56,7 @@ class beast_session
     : public ws_session,
       public std::enable_shared_from_this<beast_session<Stream>> {
 public:
-  static constexpr bool secure = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool secure = !std::is_same_v<Stream, plain_stream>;
 
   template <class... Ts>
   beast_session(net::io_context& ioc, url_parts url,
@@ -55,7 +65,7 @@ public:
                 Ts&&... stream_args)
       // One thread runs the io_context: its executor is already a strand.
       : resolver_(ioc.get_executor()),
-        ws_(resolver_.get_executor(), std::forward<Ts>(stream_args)...),
+        ws_(ioc.get_executor(), std::forward<Ts>(stream_args)...),
         url_(std::move(url)), proxy_(std::move(proxy)),
         listener_(std::move(listener)), id_(id), timeout_(timeout) {
     // nop
@@ -69,7 +79,7 @@ public:
       auto& port = self->proxy_ ? self->proxy_->port : self->url_.port;
       self->resolver_.async_resolve(
           host, port,
-          [self](beast::error_code ec, tcp::resolver::results_type results) {
+          [self](beast::error_code ec, resolver::results_type results) {
             self->on_resolve(ec, results);
           });
     });
@@ -140,7 +150,7 @@ private:
     return proxy_ ? "proxy " + proxy_->display() : url_.host_header();
   }
 
-  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+  void on_resolve(beast::error_code ec, resolver::results_type results) {
     if (ec)
       return fail("cannot resolve " + (proxy_ ? peer() : url_.host), ec);
     beast::get_lowest_layer(ws_).expires_after(timeout_);
@@ -228,9 +238,14 @@ private:
 
   void read_next() {
     reading_ = true;
-    ws_.async_read(
-        buffer_, [self = this->shared_from_this()](
-                     beast::error_code ec, std::size_t) { self->on_read(ec); });
+    // The read's operation state is recycled by the io thread instead of
+    // allocated and freed for every frame.
+    ws_.async_read(buffer_,
+                   net::bind_allocator(net::recycling_allocator<void>(),
+                                       [self = this->shared_from_this()](
+                                           beast::error_code ec, std::size_t) {
+                                         self->on_read(ec);
+                                       }));
   }
 
   void on_read(beast::error_code ec) {
@@ -315,7 +330,7 @@ private:
     caf::anon_send(listener_, ws_closed{id_, reason});
   }
 
-  tcp::resolver resolver_;
+  resolver resolver_;
   websocket::stream<Stream> ws_;
   url_parts url_;
   std::optional<proxy_server> proxy_;
@@ -381,14 +396,13 @@ public:
       log_->debug("socket ", id, " to ", parts->host_header(), " through ",
                   proxy->display());
     if (parts->secure()) {
-      auto s =
-          std::make_shared<beast_session<beast::ssl_stream<beast::tcp_stream>>>(
-              ioc_, std::move(*parts), std::move(proxy), std::move(listener),
-              id, timeout_, *tls_ctx_);
+      auto s = std::make_shared<beast_session<tls_stream>>(
+          ioc_, std::move(*parts), std::move(proxy), std::move(listener), id,
+          timeout_, *tls_ctx_);
       s->start();
       return s;
     }
-    auto s = std::make_shared<beast_session<beast::tcp_stream>>(
+    auto s = std::make_shared<beast_session<plain_stream>>(
         ioc_, std::move(*parts), std::move(proxy), std::move(listener), id,
         timeout_);
     s->start();

@@ -21,16 +21,17 @@ inline std::string connect_authority(const std::string& host,
   return host + ":" + port;
 }
 
-/// Asks `proxy`, already connected on `stream`, for a tunnel to `host:port`,
+/// Asks `proxy`, already connected on `stream` (a `beast::basic_stream`),
+/// for a tunnel to `host:port`,
 /// under the stream's current deadline. Then calls `done(ec, refusal)`:
 /// both empty when the tunnel is up (the stream then carries the target's
 /// bytes); `ec` on a network error; `refusal` when the proxy answered
 /// anything but 200, e.g. "proxy refused CONNECT: 407 Proxy Authentication
 /// Required" (never with the credentials).
-template <class Handler>
-void async_proxy_connect(boost::beast::tcp_stream& stream,
-                         const proxy_server& proxy, const std::string& host,
-                         const std::string& port, Handler done) {
+template <class Stream, class Handler>
+void async_proxy_connect(Stream& stream, const proxy_server& proxy,
+                         const std::string& host, const std::string& port,
+                         Handler done) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   struct exchange {
