@@ -33,9 +33,16 @@ struct span {
   std::uint32_t size = 0;
 };
 
+// The first byte of a key, checked with its size before the bytes are
+// compared: most members then differ without a memcmp.
+std::uint8_t first_of(std::string_view key) noexcept {
+  return key.empty() ? 0 : static_cast<std::uint8_t>(key.front());
+}
+
 struct field {
   span key;
   kind type = kind::null;
+  std::uint8_t first = 0; // first_of(key)
   span text;              // kind::string
   std::int64_t value = 0; // kind::integer, kind::boolean
 };
@@ -66,8 +73,9 @@ struct event::data {
 
   const field* find(std::string_view key) const noexcept {
     // The last of duplicate keys counts, as in a JSON tree.
+    auto first = first_of(key);
     for (auto i = fields.rbegin(); i != fields.rend(); ++i)
-      if (view(i->key) == key)
+      if (i->key.size == key.size() && i->first == first && view(i->key) == key)
         return &*i;
     return nullptr;
   }
@@ -91,6 +99,7 @@ struct event::data {
     for (auto member : members) {
       field f;
       f.key = keep(member.key);
+      f.first = first_of(member.key);
       auto value = member.value;
       switch (value.type()) {
       case simdjson::dom::element_type::STRING:
