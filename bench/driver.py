@@ -148,7 +148,8 @@ def bot_argv(kind, args, api_url, clients):
         return [os.path.join(args.bin, "slackrtm-bench-bot"),
                 f"--api-url={api_url}", f"--clients={clients}",
                 # The reconnect target is for an immediate first retry.
-                "--min-backoff-ms=0", "--log-level=warning"]
+                "--min-backoff-ms=0", "--log-level=warning",
+                *args.bot_arg]
     if kind == "node":
         return ["node", os.path.join(HERE, "node", "bot.js"),
                 f"--api-url={api_url}", f"--clients={clients}"]
@@ -474,6 +475,9 @@ def main():
     p.add_argument("--spread", type=int, default=100)
     p.add_argument("--only", default="", help="comma list of steps to run "
                    "(inbound,latency,echo,reconnect,spread,idle); all if empty")
+    p.add_argument("--bot-arg", action="append", default=[],
+                   help="extra argument for slackrtm-bench-bot, e.g. "
+                   "--bot-arg=--json-handler (repeatable)")
     p.add_argument("--smoke", action="store_true",
                    help="small counts, correctness only (for CTest)")
     p.add_argument("--out", default="", help="write latest.md, latest.json "
