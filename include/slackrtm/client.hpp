@@ -25,6 +25,7 @@ namespace slackrtm {
 /// takes the event as `const event&` (fields read from the event's index,
 /// no JSON tree built unless it calls `json()`) or as
 /// `const nlohmann::json&` (the tree, built for it on the worker's thread).
+/// A callable that accepts both (a generic lambda) gets the `event`.
 class handler {
 public:
   handler() = default;
