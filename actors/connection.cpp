@@ -215,14 +215,6 @@ caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
         if (msg.session == self->state.session_id)
           log->debug("socket open, waiting for hello");
       },
-      [=](ws_text& msg) {
-        if (msg.session != self->state.session_id)
-          return;
-        on_frame(std::move(msg.text));
-        if (self->state.session)
-          self->state.session->frame_done(1);
-        flush();
-      },
       [=](ws_ready& msg) {
         if (msg.session == self->state.session_id)
           take_frames();

@@ -67,7 +67,7 @@ void check_resume(dispatcher_actor self) {
     tell_sources(self, false);
 }
 
-// Picks the worker for `key` and sends it the job.
+// Picks the worker for `key` and queues the job for it (see flush_jobs).
 void route(dispatcher_actor self, std::uint32_t gid, const event& event,
            std::uint64_t key, std::uint32_t workspace) {
   auto& group = self->state.groups[gid];

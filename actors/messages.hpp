@@ -43,12 +43,6 @@ struct ws_opened {
   std::uint64_t session = 0;
 };
 
-/// A text frame arrived on `session`.
-struct ws_text {
-  std::uint64_t session = 0;
-  std::string text;
-};
-
 /// Text frames of `session` wait in its queue (`ws_session::take_frames`).
 struct ws_ready {
   std::uint64_t session = 0;
@@ -194,11 +188,6 @@ typename Inspector::result_type inspect(Inspector& f, ws_opened& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ws_text& x) {
-  return f(caf::meta::type_name("ws_text"), x.session, x.text);
-}
-
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ws_ready& x) {
   return f(caf::meta::type_name("ws_ready"), x.session);
 }
@@ -303,7 +292,6 @@ caf::error make_error(conn_errc code, std::string reason,
 CAF_BEGIN_TYPE_ID_BLOCK(slackrtm, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::event))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_opened))
-CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_text))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_binary))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_closed))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_connect_result))

@@ -173,14 +173,13 @@ std::optional<event> event::parse(std::string text, std::string* error) {
 
 event::event(const nlohmann::json& body) {
   auto text = body.dump();
-  if (auto parsed = parse(std::move(text))) {
-    auto d = std::const_pointer_cast<data>(parsed->data_);
-    d->given = body;
-    data_ = std::move(d);
-    return;
+  std::shared_ptr<data> d;
+  if (auto parsed = parse(text)) {
+    d = std::const_pointer_cast<data>(parsed->data_);
+  } else {
+    d = std::make_shared<data>();
+    d->text = std::move(text);
   }
-  auto d = std::make_shared<data>();
-  d->text = body.dump();
   d->given = body;
   data_ = std::move(d);
 }

@@ -18,10 +18,9 @@ namespace slackrtm {
 class logger;
 
 /// One WebSocket. Everything it learns goes to its listener actor as
-/// `ws_opened`, text frames (`ws_text` each, or `ws_ready` when the session
-/// queues them: the listener then takes them all with `take_frames`),
-/// `ws_binary`, and finally one `ws_closed`, each tagged with the session id
-/// given to `open`.
+/// `ws_opened`, `ws_ready` (text frames wait in the session's queue: the
+/// listener takes them all with `take_frames`), `ws_binary`, and finally one
+/// `ws_closed`, each tagged with the session id given to `open`.
 class ws_session {
 public:
   virtual ~ws_session() = default;
@@ -38,18 +37,15 @@ public:
   virtual void pause_reading(bool paused) = 0;
 
   /// Moves the text frames queued since the last call to the end of `out`.
-  /// A session that queues frames sends one `ws_ready` when the first frame
-  /// lands in an empty queue, so under load one message carries many
-  /// frames. Thread-safe.
-  virtual void take_frames(std::vector<std::string>& out) {
-    (void)out; // a session that sends ws_text queues nothing
-  }
+  /// The session sends one `ws_ready` when the first frame lands in an empty
+  /// queue, so under load one message carries many frames. Thread-safe.
+  virtual void take_frames(std::vector<std::string>& out) = 0;
 
-  /// The listener has processed `n` frames (`ws_text`, taken or
-  /// `ws_binary`). A session reads at most `frame_window` frames ahead of
-  /// the listener, so that a listener slower than the socket does not pile
-  /// frames up in memory. Thread-safe.
-  virtual void frame_done(std::uint32_t n) { (void)n; }
+  /// The listener has processed `n` frames (taken, or `ws_binary`). A
+  /// session reads at most `frame_window` frames ahead of the listener, so
+  /// that a listener slower than the socket does not pile frames up in
+  /// memory. Thread-safe.
+  virtual void frame_done(std::uint32_t n) = 0;
 
   /// Frames a session delivers ahead of `frame_done` at most.
   static constexpr std::uint32_t frame_window = 256;

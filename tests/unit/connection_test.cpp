@@ -116,7 +116,8 @@ struct fixture : slackrtm::test::fixture {
   }
 
   void frame(const std::string& text) {
-    self->send(conn, ws_text{transport->session_id, text});
+    transport->session->queued.push_back(text);
+    self->send(conn, ws_ready{transport->session_id});
     drain();
   }
 
@@ -199,7 +200,7 @@ CAF_TEST(queued frames are taken at once and sent on as one batch) {
   CAF_CHECK_EQUAL((*events)[1]["text"], "one");
   CAF_CHECK_EQUAL((*events)[2]["text"], "two");
   CAF_CHECK_EQUAL(shared->malformed_frames.load(), 1u);
-  // hello (a ws_text) and the three taken frames.
+  // hello and the three taken frames.
   CAF_CHECK_EQUAL(session.processed, 4u);
   // Frames queued before the socket ended are still delivered.
   session.queued = {R"({"type":"message","channel":"C1","text":"last"})"};
@@ -212,11 +213,13 @@ CAF_TEST(queued frames are taken at once and sent on as one batch) {
 
 CAF_TEST(frames of an older session are ignored) {
   connect();
-  self->send(conn, ws_text{transport->session_id + 1000,
-                           R"({"type":"message","text":"stale"})"});
+  transport->session->queued.push_back(R"({"type":"message","text":"stale"})");
+  self->send(conn, ws_ready{transport->session_id + 1000});
   self->send(conn, ws_closed{transport->session_id + 1000, "old socket"});
   drain();
   CAF_CHECK_EQUAL(events->size(), 1u);
+  // Nothing was taken for the old session.
+  CAF_CHECK_EQUAL(transport->session->queued.size(), 1u);
   CAF_CHECK(!exit_why);
 }
 
