@@ -26,6 +26,7 @@
 #include "actors/messages.hpp"
 #include "src/logger.hpp"
 #include "src/url.hpp"
+#include "transport/frame_aligned_stream.hpp"
 #include "transport/http_client.hpp"
 #include "transport/proxy_tunnel.hpp"
 #include "transport/tls.hpp"
@@ -186,7 +187,7 @@ private:
   // The byte stream to the target is up (directly or through the proxy).
   void on_tunnel() {
     if constexpr (secure) {
-      auto& tls = ws_.next_layer();
+      auto& tls = ws_.next_layer().next_layer();
       if (!SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()))
         return fail("cannot set TLS server name", {});
       tls.set_verify_callback(ssl::host_name_verification(url_.host));
@@ -250,48 +251,91 @@ private:
 
   void on_read(beast::error_code ec) {
     reading_ = false;
-    if (ec) {
-      if (ec == websocket::error::closed) {
-        auto& why = ws_.reason();
-        auto text = "closed by the server (code " +
-                    std::to_string(static_cast<unsigned>(why.code)) + ")";
-        if (!why.reason.empty())
-          text += ": " + std::string{why.reason.c_str()};
-        return finish(text);
+    if (ec)
+      return read_failed(ec);
+    if (!deliver())
+      return;
+    // Messages already in memory are read synchronously, in one go: no
+    // asynchronous operation and no reactor pass for each. Not while
+    // closing: the close handshake reads too.
+    while (may_read() && !closing_ &&
+           ws_.next_layer().message_buffered(max_frame_size)) {
+      ws_.read(buffer_, ec);
+      if (ec) {
+        flush();
+        return read_failed(ec);
       }
-      return fail("read failed", ec);
+      if (!deliver())
+        return;
     }
+    flush();
+    read_if_allowed();
+  }
+
+  void read_failed(beast::error_code ec) {
+    if (ec == websocket::error::closed) {
+      auto& why = ws_.reason();
+      auto text = "closed by the server (code " +
+                  std::to_string(static_cast<unsigned>(why.code)) + ")";
+      if (!why.reason.empty())
+        text += ": " + std::string{why.reason.c_str()};
+      return finish(text);
+    }
+    fail("read failed", ec);
+  }
+
+  // Hands the message in `buffer_` on (text frames wait in `batch_` for
+  // `flush`). False when the listener is a whole window behind: reading
+  // waits for its `frame_done`.
+  bool deliver() {
     if (ws_.got_text()) {
       // Spare capacity: the event parser reads up to 64 bytes past the end.
       std::string text;
       text.reserve(buffer_.size() + 64);
       auto bytes = buffer_.data(); // contiguous: a flat_buffer
       text.append(static_cast<const char*>(bytes.data()), bytes.size());
-      bool announce = false;
-      {
-        std::lock_guard<std::mutex> guard{inbox_mtx_};
-        inbox_.push_back(std::move(text));
-        announce = !announced_;
-        announced_ = true;
-      }
-      if (announce)
-        caf::anon_send(listener_, ws_ready{id_});
+      batch_.push_back(std::move(text));
     } else {
+      flush();
       caf::anon_send(listener_, ws_binary{id_, buffer_.size()});
     }
     buffer_.consume(buffer_.size());
     if (unprocessed_.fetch_add(1) + 1 >= frame_window) {
+      flush();
       starved_ = true;
       // The listener may have caught up before the flag was set.
       if (unprocessed_.load() > frame_window / 2 || !starved_.exchange(false))
-        return;
+        return false;
     }
-    read_if_allowed();
+    return true;
+  }
+
+  // Moves the batch to the listener's queue, announcing it if that was empty.
+  void flush() {
+    if (batch_.empty())
+      return;
+    bool announce = false;
+    {
+      std::lock_guard<std::mutex> guard{inbox_mtx_};
+      if (inbox_.empty())
+        inbox_.swap(batch_);
+      else
+        std::move(batch_.begin(), batch_.end(), std::back_inserter(inbox_));
+      announce = !announced_;
+      announced_ = true;
+    }
+    batch_.clear();
+    if (announce)
+      caf::anon_send(listener_, ws_ready{id_});
+  }
+
+  bool may_read() const {
+    return open_ && !paused_ && !starved_ && !reading_ && !finished_;
   }
 
   // Reads the next frame unless paused, starved, already reading or done.
   void read_if_allowed() {
-    if (open_ && !paused_ && !starved_ && !reading_ && !finished_)
+    if (may_read())
       read_next();
   }
 
@@ -331,7 +375,7 @@ private:
   }
 
   resolver resolver_;
-  websocket::stream<Stream> ws_;
+  websocket::stream<frame_aligned_stream<Stream>> ws_;
   url_parts url_;
   std::optional<proxy_server> proxy_;
   caf::actor listener_;
@@ -355,6 +399,8 @@ private:
   std::mutex inbox_mtx_;
   std::vector<std::string> inbox_;
   bool announced_ = false;
+  // Text frames read in this pass of the io thread, not yet in `inbox_`.
+  std::vector<std::string> batch_;
 };
 
 class beast_ws_transport : public ws_transport {
