@@ -3,6 +3,8 @@
 // takes about 6 µs), keeping only the top-level members.
 #include "slackrtm/event.hpp"
 
+#include <array>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -39,6 +41,23 @@ std::uint8_t first_of(std::string_view key) noexcept {
   return key.empty() ? 0 : static_cast<std::uint8_t>(key.front());
 }
 
+// Keys the engine and most handlers look up for every event: their fields
+// are found without a scan.
+constexpr std::string_view known_keys[] = {
+    "type", "subtype", "channel", "user", "ts", "event_ts", "text"};
+
+constexpr std::size_t known_count = std::size(known_keys);
+
+// The slot of `key` among `known_keys`, or `known_count`.
+std::size_t known_slot(std::string_view key) noexcept {
+  for (std::size_t i = 0; i < known_count; ++i)
+    if (key.size() == known_keys[i].size() && key == known_keys[i])
+      return i;
+  return known_count;
+}
+
+constexpr std::uint32_t no_field = UINT32_MAX;
+
 struct field {
   span key;
   kind type = kind::null;
@@ -54,6 +73,8 @@ struct event::data {
   // Unescaped keys and string values, referred to by spans.
   std::string strings;
   std::vector<field> fields;
+  // Where the known keys are in `fields` (the last of duplicates).
+  std::array<std::uint32_t, known_count> known;
   span conversation;
   // Built on the first json() call, unless the event was made from a tree.
   std::optional<nlohmann::json> given;
@@ -71,7 +92,11 @@ struct event::data {
     return result;
   }
 
+  data() { known.fill(no_field); }
+
   const field* find(std::string_view key) const noexcept {
+    if (auto slot = known_slot(key); slot < known_count)
+      return known[slot] == no_field ? nullptr : &fields[known[slot]];
     // The last of duplicate keys counts, as in a JSON tree.
     auto first = first_of(key);
     for (auto i = fields.rbegin(); i != fields.rend(); ++i)
@@ -135,6 +160,8 @@ struct event::data {
         f.type = kind::array;
         break;
       }
+      if (auto slot = known_slot(member.key); slot < known_count)
+        known[slot] = static_cast<std::uint32_t>(fields.size());
       fields.push_back(f);
     }
     if (auto c = find("channel"); c && c->type == kind::string)
