@@ -26,7 +26,10 @@ class EchoTest(SimTestCase):
         params = posts[0]["params"]
         self.assertEqual(params["channel"], "C0GENERAL")
         self.assertEqual(params["text"], "Hi <@U0USER001>!")
-        self.assertIn("replied to <@U0USER001>", bot.stdout())
+        # The bot prints its line once chat.postMessage has returned, which
+        # may be after the simulator recorded the post.
+        wait_for(lambda: "replied to <@U0USER001>" in bot.stdout(), 10,
+                 "the bot's line about its reply")
 
     def test_other_messages_are_ignored(self):
         self.start_echo()
