@@ -31,7 +31,7 @@ namespace {
 const char* usage =
     "usage: slackrtm-bench-bot [--clients=N] [--min-backoff-ms=MS] "
     "[--json-handler]\n"
-    "       [options]\n"
+    "       [--workers-per-handler=N] [--max-pending-events=N] [options]\n"
     "The echo bot, instrumented for bench/driver.py: prints a JSON report\n"
     "line per simulator flood (and on SIGUSR2).\n";
 
@@ -294,6 +294,12 @@ int main(int argc, char** argv) {
       clients = std::strtoul(value.c_str(), nullptr, 10);
     } else if (arg == "--json-handler") {
       json_handler = true;
+    } else if (slackrtm::cli::take(arg, "max-pending-events", value)) {
+      args->options.max_pending_events =
+          std::strtoul(value.c_str(), nullptr, 10);
+    } else if (slackrtm::cli::take(arg, "workers-per-handler", value)) {
+      args->options.workers_per_handler =
+          std::strtoul(value.c_str(), nullptr, 10);
     } else if (slackrtm::cli::take(arg, "min-backoff-ms", value)) {
       args->options.min_backoff =
           std::chrono::milliseconds{std::strtol(value.c_str(), nullptr, 10)};
