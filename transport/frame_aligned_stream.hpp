@@ -4,6 +4,12 @@
 // the next frame, the session can see when a whole message is already in
 // memory and read it synchronously instead of through one asynchronous
 // operation (and one pass of the io_context's reactor) per frame.
+//
+// That synchronous read must never block the io thread nor fail: Beast
+// answers a bad frame read synchronously with a blocking close. So
+// `message_buffered` admits only messages Beast accepts (the checks of its
+// frame parser, and valid UTF-8 for text), synchronous writes are refused
+// and the synchronous teardown closes the socket at once.
 #pragma once
 
 #include <algorithm>
@@ -23,6 +29,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
+#include <simdjson.h>
 
 namespace slackrtm {
 
@@ -68,8 +75,9 @@ public:
   std::size_t capacity() const noexcept { return capacity_; }
 
   /// Whether the next bytes are a whole unfragmented text or binary message
-  /// of at most `max_size` bytes, unmasked and without extension bits: the
-  /// WebSocket stream reads it from memory, without I/O and without writing
+  /// of at most `max_size` bytes that the WebSocket stream accepts (unmasked,
+  /// without extension bits, its length in the shortest encoding, text in
+  /// valid UTF-8): it reads it from memory, without I/O and without writing
   /// anything. Anything else (control frames, fragments, frames in error)
   /// is left to the asynchronous read.
   bool message_buffered(std::uint64_t max_size) const noexcept {
@@ -83,8 +91,17 @@ public:
     auto rsv = bytes[0] & 0x70;
     auto opcode = bytes[0] & 0x0f;
     auto masked = (bytes[1] & 0x80) != 0;
-    return fin && rsv == 0 && !masked && (opcode == 1 || opcode == 2) &&
-           size - header_size(bytes) <= max_size;
+    auto header = header_size(bytes);
+    auto len = size - header;
+    auto len7 = bytes[1] & 0x7f;
+    auto canonical =
+        (len7 != 126 || len >= 126) && (len7 != 127 || len >= 65536);
+    if (!fin || rsv != 0 || masked || (opcode != 1 && opcode != 2) ||
+        !canonical || len > max_size)
+      return false;
+    return opcode == 2 || simdjson::validate_utf8(
+                              reinterpret_cast<const char*>(bytes + header),
+                              static_cast<std::size_t>(len));
   }
 
   // -- reading ----------------------------------------------------------------
@@ -121,17 +138,22 @@ public:
         read_op<MutableBufferSequence>{*this, buffers}, handler, *this);
   }
 
-  // -- writing (passed through) -----------------------------------------------
+  // -- writing (asynchronous only) --------------------------------------------
 
+  /// Refused (`operation_not_supported`): a synchronous write could block,
+  /// or run into an asynchronous one on the same stream.
   template <class ConstBufferSequence>
-  std::size_t write_some(const ConstBufferSequence& buffers,
+  std::size_t write_some(const ConstBufferSequence&,
                          boost::beast::error_code& ec) {
-    return next_.write_some(buffers, ec);
+    ec = boost::asio::error::operation_not_supported;
+    return 0;
   }
 
   template <class ConstBufferSequence>
   std::size_t write_some(const ConstBufferSequence& buffers) {
-    return next_.write_some(buffers);
+    boost::beast::error_code ec;
+    write_some(buffers, ec);
+    BOOST_THROW_EXCEPTION(boost::system::system_error{ec});
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -140,13 +162,17 @@ public:
     return next_.async_write_some(buffers, std::forward<WriteHandler>(handler));
   }
 
-  // -- closing (the stream below's own teardown) ------------------------------
+  // -- closing ----------------------------------------------------------------
 
-  friend void teardown(boost::beast::role_type role, frame_aligned_stream& s,
+  /// Closes the socket at once, without waiting for the peer's end of the
+  /// stream (which the stream below's own teardown would block on).
+  friend void teardown(boost::beast::role_type, frame_aligned_stream& s,
                        boost::beast::error_code& ec) {
-    using boost::beast::websocket::teardown;
-    teardown(role, s.next_, ec);
+    ec = {};
+    boost::beast::get_lowest_layer(s.next_).close();
   }
+
+  /// The stream below's own asynchronous teardown.
 
   template <class TeardownHandler>
   friend void async_teardown(boost::beast::role_type role,

@@ -214,24 +214,43 @@ CAF_TEST(only whole unfragmented data messages count as buffered) {
   ioc.run();
   CAF_CHECK_EQUAL(result, beast::error_code{});
   CAF_CHECK_EQUAL(beast::buffers_to_string(buffer.data()), "hello");
-  // A fragment, a ping, a masked frame, extension bits, a frame too large.
-  for (auto& bytes :
-       {frame(text_op, "part", false), frame(ping_op, "x"),
-        frame(text_op, "masked", true, true), std::string{"\xc1\x01x"},
-        text_frame(payload(2000, 'q'))}) {
+  // A fragment, a ping, a masked frame, extension bits, a frame too large,
+  // a length not in its shortest encoding, text that is not UTF-8.
+  using namespace std::string_literals;
+  for (auto& bytes : {frame(text_op, "part", false), frame(ping_op, "x"),
+                      frame(text_op, "masked", true, true), "\xc1\x01x"s,
+                      text_frame(payload(2000, 'q')), "\x81\x7e\x00\x03abc"s,
+                      text_frame("caf\xc3")}) {
     fixture f;
     f.handshake(bytes);
     CAF_CHECK(!f.ws.next_layer().message_buffered(1000));
   }
 }
 
-CAF_TEST(a synchronous read never waits for the socket) {
+CAF_TEST(a synchronous read or write never waits for the socket) {
   handshake();
   char byte = 0;
   beast::error_code ec;
   auto n = ws.next_layer().read_some(net::buffer(&byte, 1), ec);
   CAF_CHECK_EQUAL(n, 0u);
   CAF_CHECK_EQUAL(ec, beast::error_code{net::error::would_block});
+  n = ws.next_layer().write_some(net::buffer(&byte, 1), ec);
+  CAF_CHECK_EQUAL(n, 0u);
+  CAF_CHECK_EQUAL(ec, beast::error_code{net::error::operation_not_supported});
+  CAF_CHECK_EQUAL(remote.str(), "");
+}
+
+CAF_TEST(text that is not UTF - 8 fails the asynchronous read) {
+  handshake(text_frame("fine") + text_frame("caf\xc3"));
+  CAF_CHECK_EQUAL(read(1), (std::vector<std::string>{"fine"}));
+  CAF_CHECK(!ws.next_layer().message_buffered(1 << 20));
+  beast::error_code result;
+  ws.async_read(buffer,
+                [&](beast::error_code ec, std::size_t) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  CAF_CHECK_EQUAL(result,
+                  beast::error_code{websocket::error::bad_frame_payload});
 }
 
 CAF_TEST(the buffer grows under a flood and shrinks when idle) {
