@@ -174,4 +174,7 @@ std::optional<std::string> param_text(const json& params, const char* key);
 std::size_t utf8_length(std::string_view s);
 std::string base64(std::string_view bytes);
 
+// The bytes of standard base64 `s` (padding optional); nullopt if not base64.
+std::optional<std::string> unbase64(std::string_view s);
+
 } // namespace sim

@@ -581,15 +581,32 @@ http_reply simulator::control_inject(const json& body, team_filter ws) {
 }
 
 http_reply simulator::control_raw(const json& body, team_filter ws) {
-  auto text = body.find("text");
-  auto binary = body.find("binary");
-  if ((text == body.end()) == (binary == body.end()))
-    return bad_arguments("give exactly one of text and binary");
-  auto& value = text != body.end() ? *text : *binary;
-  if (!value.is_string())
-    return bad_arguments("text/binary must be a string");
-  payload p = text_payload(value.get<std::string>());
-  p.binary = binary != body.end();
+  // "text_base64": a text frame of any bytes, such as invalid UTF-8, which
+  // a JSON string cannot carry.
+  const char* keys[] = {"text", "binary", "text_base64"};
+  const json* value = nullptr;
+  std::string key;
+  for (auto k : keys)
+    if (auto i = body.find(k); i != body.end()) {
+      if (value)
+        return bad_arguments("give exactly one of text, binary and "
+                             "text_base64");
+      value = &*i;
+      key = k;
+    }
+  if (!value)
+    return bad_arguments("give exactly one of text, binary and text_base64");
+  if (!value->is_string())
+    return bad_arguments(key + " must be a string");
+  auto bytes = value->get<std::string>();
+  if (key == "text_base64") {
+    auto decoded = unbase64(bytes);
+    if (!decoded)
+      return bad_arguments("text_base64 is not base64");
+    bytes = std::move(*decoded);
+  }
+  payload p = text_payload(std::move(bytes));
+  p.binary = key == "binary";
   auto n = send_frame(p, ws);
   return json_reply(200, {{"ok", true}, {"delivered", n}});
 }

@@ -1,5 +1,6 @@
 """The echo bot end to end against slackrtm-sim."""
 
+import base64
 import os
 import signal
 import subprocess
@@ -130,6 +131,23 @@ class EchoTest(SimTestCase):
         self.assertIn("binary", bot.stderr())
         # Still the first socket: nothing was torn down.
         self.assertEqual(len(self.sim.get("connections")["connections"]), 1)
+
+    def test_text_that_is_not_utf8_fails_the_socket_and_the_bot_reconnects(self):
+        # RFC 6455 fails a connection on a text frame of invalid UTF-8. It
+        # arrives right behind a valid event, so both may come in one read:
+        # the socket must end (not stall the socket thread) and be reopened.
+        bot = self.start_echo()
+        self.wait_connected()
+        ts = self.sim.say("C1", "Hello before the bad frame")
+        bad = b'{"type":"message","channel":"C1","text":"caf\xc3"}'
+        self.sim.post("raw", {"text_base64": base64.b64encode(bad).decode()})
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        wait_for(lambda: len(self.sim.get("connections")["connections"]) >= 2
+                 and self.sim.open_connections(), 10, "a second socket")
+        self.assertIn("socket lost", bot.stderr())
+        ts = self.sim.say("C1", "Hello after the bad frame")
+        wait_for(lambda: replies_to(self.sim.posts(), ts), 10, "the reply")
+        self.assertIsNone(bot.proc.poll())
 
     def test_a_dropped_socket_is_reopened_and_answering_resumes(self):
         bot = self.start_echo()
