@@ -4,8 +4,12 @@
 #include "slackrtm/event.hpp"
 
 #include <array>
+#include <cstring>
 #include <iterator>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include <simdjson.h>
@@ -70,9 +74,13 @@ struct field {
 
 struct event::data {
   std::string text;
-  // Unescaped keys and string values, referred to by spans.
-  std::string strings;
-  std::vector<field> fields;
+  // One allocation, sized exactly: the fields, then the unescaped keys and
+  // string values they refer to by spans.
+  std::unique_ptr<char[]> block;
+  field* fields = nullptr;
+  std::uint32_t field_count = 0;
+  char* strings = nullptr;
+  std::uint32_t strings_size = 0;
   // Where the known keys are in `fields` (the last of duplicates).
   std::array<std::uint32_t, known_count> known;
   span conversation;
@@ -82,14 +90,26 @@ struct event::data {
   mutable nlohmann::json tree;
 
   std::string_view view(span s) const noexcept {
-    return std::string_view{strings}.substr(s.offset, s.size);
+    return s.size == 0 ? std::string_view{}
+                       : std::string_view{strings + s.offset, s.size};
   }
 
-  span keep(std::string_view s) {
-    span result{static_cast<std::uint32_t>(strings.size()),
-                static_cast<std::uint32_t>(s.size())};
-    strings.append(s);
+  // Copies `s` into the block (sized for it by `index`).
+  span keep(std::string_view s) noexcept {
+    span result{strings_size, static_cast<std::uint32_t>(s.size())};
+    if (!s.empty())
+      std::memcpy(strings + strings_size, s.data(), s.size());
+    strings_size += result.size;
     return result;
+  }
+
+  // Allocates the block for `n` fields and `chars` bytes of strings.
+  void allocate(std::size_t n, std::size_t chars) {
+    static_assert(std::is_trivially_copyable_v<field> &&
+                  std::is_trivially_destructible_v<field>);
+    block.reset(new char[n * sizeof(field) + chars]);
+    fields = reinterpret_cast<field*>(block.get());
+    strings = block.get() + n * sizeof(field);
   }
 
   data() { known.fill(no_field); }
@@ -99,9 +119,11 @@ struct event::data {
       return known[slot] == no_field ? nullptr : &fields[known[slot]];
     // The last of duplicate keys counts, as in a JSON tree.
     auto first = first_of(key);
-    for (auto i = fields.rbegin(); i != fields.rend(); ++i)
-      if (i->key.size == key.size() && i->first == first && view(i->key) == key)
-        return &*i;
+    for (auto i = field_count; i-- > 0;) {
+      auto& f = fields[i];
+      if (f.key.size == key.size() && f.first == first && view(f.key) == key)
+        return &f;
+    }
     return nullptr;
   }
 
@@ -111,14 +133,37 @@ struct event::data {
     return f && f->type == k ? f : nullptr;
   }
 
+  // The two nested places a conversation id may sit: `channel.id` and
+  // `item.channel`.
+  static std::optional<std::string_view>
+  nested_id(const simdjson::dom::key_value_pair& member) {
+    std::string_view id;
+    if (member.key == "channel" && !member.value["id"].get_string().get(id))
+      return id;
+    if (member.key == "item" && !member.value["channel"].get_string().get(id))
+      return id;
+    return std::nullopt;
+  }
+
   // Indexes the top-level members of `root`; returns false when `root` is
   // not an object.
   bool index(simdjson::dom::element root) {
     simdjson::dom::object members;
     if (root.get_object().get(members))
       return false;
-    strings.reserve(text.size());
-    fields.reserve(members.size());
+    // First pass: how much the block must hold.
+    std::size_t n = 0;
+    std::size_t chars = 0;
+    for (auto member : members) {
+      ++n;
+      chars += member.key.size();
+      std::string_view text_value;
+      if (!member.value.get_string().get(text_value))
+        chars += text_value.size();
+      else if (auto id = nested_id(member))
+        chars += id->size();
+    }
+    allocate(n, chars);
     std::optional<span> channel_id;
     std::optional<span> item_channel;
     for (auto member : members) {
@@ -148,12 +193,8 @@ struct event::data {
         break;
       case simdjson::dom::element_type::OBJECT: {
         f.type = kind::object;
-        // The two nested places a conversation id may sit.
-        std::string_view id;
-        if (member.key == "channel" && !value["id"].get_string().get(id))
-          channel_id = keep(id);
-        if (member.key == "item" && !value["channel"].get_string().get(id))
-          item_channel = keep(id);
+        if (auto id = nested_id(member))
+          (member.key == "channel" ? channel_id : item_channel) = keep(*id);
         break;
       }
       case simdjson::dom::element_type::ARRAY:
@@ -161,8 +202,8 @@ struct event::data {
         break;
       }
       if (auto slot = known_slot(member.key); slot < known_count)
-        known[slot] = static_cast<std::uint32_t>(fields.size());
-      fields.push_back(f);
+        known[slot] = field_count;
+      new (fields + field_count++) field(f);
     }
     if (auto c = find("channel"); c && c->type == kind::string)
       conversation = c->text;
