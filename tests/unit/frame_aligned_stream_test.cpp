@@ -219,7 +219,9 @@ CAF_TEST(only whole unfragmented data messages count as buffered) {
   using namespace std::string_literals;
   for (auto& bytes : {frame(text_op, "part", false), frame(ping_op, "x"),
                       frame(text_op, "masked", true, true), "\xc1\x01x"s,
-                      text_frame(payload(2000, 'q')), "\x81\x7e\x00\x03abc"s,
+                      text_frame(payload(2000, 'q')),
+                      "\x81\x7e\x00\x03"
+                      "abc"s,
                       text_frame("caf\xc3")}) {
     fixture f;
     f.handshake(bytes);
