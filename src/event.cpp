@@ -55,7 +55,7 @@ constexpr std::size_t known_count = std::size(known_keys);
 // The slot of `key` among `known_keys`, or `known_count`.
 std::size_t known_slot(std::string_view key) noexcept {
   for (std::size_t i = 0; i < known_count; ++i)
-    if (key.size() == known_keys[i].size() && key == known_keys[i])
+    if (key == known_keys[i])
       return i;
   return known_count;
 }

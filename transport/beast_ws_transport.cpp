@@ -106,11 +106,7 @@ public:
 
   void take_frames(std::vector<std::string>& out) override {
     std::lock_guard<std::mutex> guard{inbox_mtx_};
-    if (out.empty())
-      out.swap(inbox_);
-    else
-      std::move(inbox_.begin(), inbox_.end(), std::back_inserter(out));
-    inbox_.clear();
+    move_frames(inbox_, out);
     announced_ = false;
   }
 
@@ -317,16 +313,23 @@ private:
     bool announce = false;
     {
       std::lock_guard<std::mutex> guard{inbox_mtx_};
-      if (inbox_.empty())
-        inbox_.swap(batch_);
-      else
-        std::move(batch_.begin(), batch_.end(), std::back_inserter(inbox_));
+      move_frames(batch_, inbox_);
       announce = !announced_;
       announced_ = true;
     }
-    batch_.clear();
     if (announce)
       caf::anon_send(listener_, ws_ready{id_});
+  }
+
+  // Moves every frame of `from` to the end of `to` (by swapping buffers when
+  // `to` is empty); `from` ends empty.
+  static void move_frames(std::vector<std::string>& from,
+                          std::vector<std::string>& to) {
+    if (to.empty())
+      to.swap(from);
+    else
+      std::move(from.begin(), from.end(), std::back_inserter(to));
+    from.clear();
   }
 
   bool may_read() const {

@@ -114,11 +114,12 @@ public:
     ec = {};
     if (boost::asio::buffer_size(buffers) == 0)
       return 0;
-    if (servable() == 0) {
+    auto ready = servable();
+    if (ready == 0) {
       ec = boost::asio::error::would_block;
       return 0;
     }
-    return copy_out(buffers);
+    return copy_out(buffers, ready);
   }
 
   template <class MutableBufferSequence>
@@ -173,7 +174,6 @@ public:
   }
 
   /// The stream below's own asynchronous teardown.
-
   template <class TeardownHandler>
   friend void async_teardown(boost::beast::role_type role,
                              frame_aligned_stream& s,
@@ -202,13 +202,16 @@ private:
           return self.complete(ec, 0);
         stream.commit(n);
       }
-      if (boost::asio::buffer_size(buffers) > 0 && stream.servable() == 0) {
-        state = reading;
-        stream.next_.async_read_some(stream.prepare(), std::move(self));
-        return;
+      std::size_t ready = 0;
+      if (boost::asio::buffer_size(buffers) > 0) {
+        ready = stream.servable();
+        if (ready == 0) {
+          state = reading;
+          stream.next_.async_read_some(stream.prepare(), std::move(self));
+          return;
+        }
       }
-      result =
-          boost::asio::buffer_size(buffers) > 0 ? stream.copy_out(buffers) : 0;
+      result = ready == 0 ? 0 : stream.copy_out(buffers, ready);
       if (state == reading)
         return self.complete({}, result);
       // Never complete inside the initiating call.
@@ -220,6 +223,13 @@ private:
   // -- frame boundaries -------------------------------------------------------
 
   bool handshake_done() const noexcept { return header_end_match_ == 4; }
+
+  // How much of "\r\n\r\n" the bytes end with after `c`, given `match`
+  // before it.
+  static int header_end_step(int match, char c) noexcept {
+    static constexpr char crlfcrlf[] = "\r\n\r\n";
+    return c == crlfcrlf[match] ? match + 1 : (c == '\r' ? 1 : 0);
+  }
 
   static std::size_t header_size(const unsigned char* bytes) noexcept {
     std::size_t size = 2;
@@ -259,12 +269,10 @@ private:
     if (buffered() == 0)
       return 0;
     if (!handshake_done()) {
-      static constexpr char crlfcrlf[] = "\r\n\r\n";
       auto bytes = buf_.get() + begin_;
       std::size_t n = 0;
       for (auto match = header_end_match_; n < buffered() && match < 4; ++n)
-        match = bytes[n] == crlfcrlf[match] ? match + 1
-                                            : (bytes[n] == '\r' ? 1 : 0);
+        match = header_end_step(match, bytes[n]);
       return n;
     }
     if (frame_left_ == 0) {
@@ -278,18 +286,16 @@ private:
         std::min<std::uint64_t>(frame_left_, buffered()));
   }
 
+  // Hands out up to `ready` bytes (what `servable` returned).
   template <class MutableBufferSequence>
-  std::size_t copy_out(const MutableBufferSequence& buffers) {
+  std::size_t copy_out(const MutableBufferSequence& buffers,
+                       std::size_t ready) {
     auto n = boost::asio::buffer_copy(
-        buffers, boost::asio::const_buffer{buf_.get() + begin_, servable()});
+        buffers, boost::asio::const_buffer{buf_.get() + begin_, ready});
     if (!handshake_done()) {
-      static constexpr char crlfcrlf[] = "\r\n\r\n";
-      for (std::size_t i = 0; i < n; ++i) {
-        auto c = buf_[begin_ + i];
-        header_end_match_ = c == crlfcrlf[header_end_match_]
-                                ? header_end_match_ + 1
-                                : (c == '\r' ? 1 : 0);
-      }
+      for (std::size_t i = 0; i < n; ++i)
+        header_end_match_ =
+            header_end_step(header_end_match_, buf_[begin_ + i]);
     } else {
       frame_left_ -= n;
     }
@@ -310,7 +316,7 @@ private:
       begin_ = 0;
     }
     auto wanted = capacity_ == 0 ? min_buffer : capacity_;
-    if (last_read_filled_)
+    if (capacity_ > 0 && last_read_ == offered_)
       wanted = std::min(max_buffer, capacity_ * 4);
     else if (last_read_ < capacity_ / 8)
       wanted = min_buffer;
@@ -330,7 +336,6 @@ private:
   void commit(std::size_t n) noexcept {
     end_ += n;
     last_read_ = n;
-    last_read_filled_ = n == offered_;
   }
 
   NextLayer next_;
@@ -338,11 +343,10 @@ private:
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
-  // The last read from the stream below: its size, the room it was
-  // offered, and whether it filled that room.
+  // The last read from the stream below: its size and the room it was
+  // offered (it filled the buffer when both are equal).
   std::size_t last_read_ = 0;
   std::size_t offered_ = 0;
-  bool last_read_filled_ = false;
   // Before the first frame: how much of "\r\n\r\n" the bytes handed out so
   // far end with; 4 once the HTTP response's header is complete.
   int header_end_match_ = 0;

@@ -583,22 +583,19 @@ http_reply simulator::control_inject(const json& body, team_filter ws) {
 http_reply simulator::control_raw(const json& body, team_filter ws) {
   // "text_base64": a text frame of any bytes, such as invalid UTF-8, which
   // a JSON string cannot carry.
-  const char* keys[] = {"text", "binary", "text_base64"};
-  const json* value = nullptr;
   std::string key;
-  for (auto k : keys)
-    if (auto i = body.find(k); i != body.end()) {
-      if (value)
-        return bad_arguments("give exactly one of text, binary and "
-                             "text_base64");
-      value = &*i;
+  int given = 0;
+  for (auto k : {"text", "binary", "text_base64"})
+    if (body.contains(k)) {
       key = k;
+      ++given;
     }
-  if (!value)
+  if (given != 1)
     return bad_arguments("give exactly one of text, binary and text_base64");
-  if (!value->is_string())
+  auto& value = body.at(key);
+  if (!value.is_string())
     return bad_arguments(key + " must be a string");
-  auto bytes = value->get<std::string>();
+  auto bytes = value.get<std::string>();
   if (key == "text_base64") {
     auto decoded = unbase64(bytes);
     if (!decoded)
