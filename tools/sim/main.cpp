@@ -1,5 +1,5 @@
-// main.cpp — slackrtm-sim's command line; the simulator itself lives in
-// simulator.cpp (behaviour) and server.cpp (network).
+// main.cpp — slackrtm-sim's command line; the simulator's behaviour is in
+// simulator.hpp's class, its network in server.cpp and websocket.cpp.
 #include "server.hpp"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // server.hpp — the network side's entry point, free of Beast headers so that
-// only server.cpp pays for compiling them.
+// only server.cpp and websocket.cpp pay for compiling them.
 #pragma once
 
 #include <string>

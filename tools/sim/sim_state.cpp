@@ -90,6 +90,12 @@ void log_line(std::string_view line) {
   std::cerr << "slackrtm-sim: " << line << '\n';
 }
 
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 millis sim_clock::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() -
                                                                start_)
@@ -97,9 +103,7 @@ millis sim_clock::now_ms() const {
 }
 
 std::string ts_generator::next() {
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  auto now = now_seconds();
   if (now > sec_) {
     sec_ = now;
     counter_ = 1;
@@ -379,6 +383,21 @@ std::optional<std::string> param_text(const json& params, const char* key) {
   if (i->is_string())
     return i->get<std::string>();
   return dump(*i);
+}
+
+bool truthy(const json& params, const char* key) {
+  auto i = params.find(key);
+  if (i == params.end())
+    return false;
+  if (i->is_boolean())
+    return i->get<bool>();
+  if (i->is_number())
+    return i->get<double>() != 0;
+  if (i->is_string()) {
+    auto s = i->get<std::string>();
+    return s == "1" || s == "true" || s == "TRUE" || s == "True";
+  }
+  return false;
 }
 
 std::size_t utf8_length(std::string_view s) {

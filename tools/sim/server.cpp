@@ -1,26 +1,23 @@
-// server.cpp — the network side: one port, plain or TLS, serving HTTP/1.1
-// keep-alive and upgrading /rtm/ requests to WebSocket, on one io thread.
+// server.cpp — the network server (Beast): one port, plain or TLS, serving
+// HTTP/1.1 keep-alive and handing /rtm/ upgrades to websocket.cpp.
 #include "server.hpp"
 #include "simulator.hpp"
+#include "websocket.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <sys/resource.h>
 
-#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
-#include <deque>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -40,17 +37,14 @@ using namespace std::chrono_literals;
 
 using plain_stream = beast::tcp_stream;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-using request = http::request<http::string_body>;
 
 // Numbers HTTP connections (the io_context runs on one thread).
 std::uint64_t http_connections = 0;
 
-constexpr std::size_t max_client_frame = 16 * 1024;
 // Large enough for /_sim/inject bursts of many thousand events.
 constexpr std::uint64_t max_body = 64 * 1024 * 1024;
 constexpr auto http_idle_timeout = 120s;
 constexpr auto write_timeout = 30s;
-constexpr auto handshake_timeout = 10s;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -61,21 +55,7 @@ bool is_http_parse_error(const error_code& ec) {
          http::make_error_code(http::error::bad_target).category();
 }
 
-// What the hub needs from an open WebSocket, whatever its stream type.
-class ws_link {
-public:
-  virtual ~ws_link() = default;
-  virtual void send(const payload& p) = 0;
-  virtual void close(websocket::close_code code) = 0;
-  virtual void reset() = 0;
-  // Writes bytes that are no valid TLS record or WebSocket frame under the
-  // stream, then lets the client find out.
-  virtual void corrupt() = 0;
-  // Writes a benchmark flood's frames when nothing else waits to be sent.
-  virtual void flood(std::shared_ptr<flood_stream> frames) = 0;
-};
-
-class server final : public socket_hub {
+class server {
 public:
   server(net::io_context& ioc, const server_options& opts);
 
@@ -83,67 +63,8 @@ public:
   const std::string& api_url() const { return api_url_; }
   unsigned short port() const { return port_; }
   simulator& sim() { return *sim_; }
-
-  void attach(std::uint64_t id, std::shared_ptr<ws_link> link) {
-    open_[id] = std::move(link);
-  }
-  void detach(std::uint64_t id) { open_.erase(id); }
+  socket_registry& sockets() { return sockets_; }
   bool lenient_urls() const { return lenient_urls_; }
-
-  std::vector<std::uint64_t> open_sockets() const override {
-    std::vector<std::uint64_t> ids;
-    for (auto& entry : open_)
-      ids.push_back(entry.first);
-    return ids;
-  }
-
-  bool flood(std::uint64_t conn, std::shared_ptr<flood_stream> s) override {
-    auto i = open_.find(conn);
-    if (i == open_.end())
-      return false;
-    i->second->flood(std::move(s));
-    return true;
-  }
-
-  bool send(std::uint64_t conn, const payload& p) override {
-    auto i = open_.find(conn);
-    if (i == open_.end())
-      return false;
-    i->second->send(p);
-    return true;
-  }
-
-  std::size_t broadcast(const payload& p) override {
-    for (auto& [id, link] : open_)
-      link->send(p);
-    return open_.size();
-  }
-
-  std::vector<std::uint64_t>
-  drop(drop_mode mode, const std::vector<std::uint64_t>* only) override {
-    std::map<std::uint64_t, std::shared_ptr<ws_link>> victims;
-    if (only) {
-      for (auto id : *only)
-        if (auto i = open_.find(id); i != open_.end()) {
-          victims.insert(*i);
-          open_.erase(i);
-        }
-    } else {
-      victims = std::move(open_);
-      open_.clear();
-    }
-    std::vector<std::uint64_t> ids;
-    for (auto& [id, link] : victims) {
-      if (mode == drop_mode::reset)
-        link->reset();
-      else if (mode == drop_mode::corrupt)
-        link->corrupt();
-      else
-        link->close(websocket::close_code::going_away);
-      ids.push_back(id);
-    }
-    return ids;
-  }
 
 private:
   void do_accept();
@@ -155,228 +76,10 @@ private:
   net::steady_timer accept_retry_;
   unsigned short port_ = 0;
   std::string api_url_;
+  // The open WebSockets; the simulator reaches them through this.
+  socket_registry sockets_;
   std::unique_ptr<simulator> sim_;
-  // Ordered, so that every socket sees broadcasts in the same order.
-  std::map<std::uint64_t, std::shared_ptr<ws_link>> open_;
   bool lenient_urls_ = false;
-};
-
-template <class Stream>
-class ws_session final
-    : public ws_link,
-      public std::enable_shared_from_this<ws_session<Stream>> {
-public:
-  ws_session(Stream&& stream, server& srv)
-      : ws_(std::move(stream)), srv_(srv), flood_timer_(ws_.get_executor()) {}
-
-  void run(request req, std::string ticket) {
-    req_ = std::move(req);
-    ticket_ = std::move(ticket);
-    websocket::stream_base::timeout t;
-    t.handshake_timeout = handshake_timeout;
-    // Clients ping on their own schedule; tests mute pongs on purpose.
-    t.idle_timeout = websocket::stream_base::none();
-    t.keep_alive_pings = false;
-    ws_.set_option(t);
-    ws_.set_option(
-        websocket::stream_base::decorator([](websocket::response_type& res) {
-          res.set(http::field::server, "slackrtm-sim");
-        }));
-    ws_.read_message_max(max_client_frame);
-    // One message, one frame: what clients of the real service see.
-    ws_.auto_fragment(false);
-    ws_.async_accept(req_, beast::bind_front_handler(&ws_session::on_accept,
-                                                     this->shared_from_this()));
-  }
-
-  void send(const payload& p) override {
-    if (closing_ || finished_)
-      return;
-    queue_.push_back({p, false});
-    if (!writing_)
-      write_next();
-  }
-
-  void flood(std::shared_ptr<flood_stream> frames) override {
-    if (closing_ || finished_)
-      return;
-    flood_ = std::move(frames);
-    if (!writing_)
-      write_next();
-  }
-
-  void close(websocket::close_code code) override {
-    if (closing_ || finished_)
-      return;
-    closing_ = true;
-    flood_.reset();
-    close_code_ = code;
-    queue_.push_back({{}, true});
-    if (!writing_)
-      write_next();
-  }
-
-  void corrupt() override {
-    if (finished_)
-      return;
-    static const char junk[] = "\x17\x03\x03\x00\x10not-a-record-at-all";
-    auto& socket = beast::get_lowest_layer(ws_).socket();
-    error_code ignored;
-    net::write(socket, net::buffer(junk, sizeof(junk) - 1), ignored);
-  }
-
-  void reset() override {
-    if (finished_)
-      return;
-    closing_ = true;
-    // The message being written must outlive its async_write.
-    if (writing_)
-      queue_.erase(queue_.begin() + 1, queue_.end());
-    else
-      queue_.clear();
-    auto& socket = beast::get_lowest_layer(ws_).socket();
-    error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
-  }
-
-private:
-  struct outgoing {
-    payload p;
-    bool close = false;
-  };
-
-  void on_accept(error_code ec) {
-    if (ec) {
-      log_line("websocket handshake failed: " + ec.message());
-      return;
-    }
-    req_ = {};
-    auto opening = srv_.sim().ws_open(ticket_);
-    id_ = opening.id;
-    accepted_ = opening.accepted;
-    if (accepted_)
-      srv_.attach(id_, this->shared_from_this());
-    send(opening.first);
-    if (accepted_)
-      srv_.sim().ws_ready(id_);
-    if (!accepted_)
-      close(websocket::close_code::normal);
-    do_read();
-  }
-
-  void do_read() {
-    ws_.async_read(buffer_,
-                   beast::bind_front_handler(&ws_session::on_read,
-                                             this->shared_from_this()));
-  }
-
-  void on_read(error_code ec, std::size_t) {
-    if (ec)
-      return finish(ec);
-    if (accepted_ && !closing_) {
-      auto data = buffer_.data();
-      srv_.sim().ws_frame(
-          id_,
-          std::string_view(static_cast<const char*>(data.data()), data.size()),
-          !ws_.got_text());
-    }
-    buffer_.clear();
-    do_read();
-  }
-
-  void finish(error_code ec) {
-    if (finished_)
-      return;
-    finished_ = true;
-    closing_ = true;
-    srv_.detach(id_);
-    // A close frame from the client ends the read with `closed`.
-    std::optional<int> close_code;
-    if (ec == websocket::error::closed)
-      close_code = static_cast<int>(ws_.reason().code);
-    srv_.sim().ws_closed(id_, close_code);
-    log_line("socket " + std::to_string(id_) + " closed: " + ec.message());
-  }
-
-  void write_next() {
-    if (queue_.empty() && flood_ && !closing_)
-      return write_flood();
-    if (queue_.empty()) {
-      writing_ = false;
-      return;
-    }
-    writing_ = true;
-    auto self = this->shared_from_this();
-    if (queue_.front().close) {
-      ws_.async_close(close_code_, [self](error_code) {
-        self->writing_ = false;
-        self->queue_.clear();
-      });
-      return;
-    }
-    const auto& p = queue_.front().p;
-    ws_.binary(p.binary);
-    ws_.async_write(net::buffer(*p.data), [self](error_code ec, std::size_t) {
-      if (ec) {
-        // The read side sees the same failure and records the close.
-        self->writing_ = false;
-        self->queue_.clear();
-        return;
-      }
-      self->queue_.pop_front();
-      self->write_next();
-    });
-  }
-
-  // A flood's frames are complete WebSocket frames: they go straight to the
-  // stream under the WebSocket layer, between (never within) other frames.
-  void write_flood() {
-    std::int64_t wake = 0;
-    auto bytes = flood_->take(steady_ns(), wake);
-    if (bytes.empty()) {
-      writing_ = false;
-      if (flood_->done()) {
-        flood_.reset();
-        return;
-      }
-      flood_timer_.expires_at(steady::time_point(std::chrono::nanoseconds(
-          std::max<std::int64_t>(wake, steady_ns() + 50000))));
-      flood_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
-        if (!ec && !self->writing_ && !self->finished_)
-          self->write_next();
-      });
-      return;
-    }
-    writing_ = true;
-    net::async_write(
-        ws_.next_layer(), net::buffer(bytes.data(), bytes.size()),
-        [self = this->shared_from_this()](error_code ec, std::size_t) {
-          if (ec) {
-            self->writing_ = false;
-            self->queue_.clear();
-            self->flood_.reset();
-            return;
-          }
-          self->flood_->written();
-          self->write_next();
-        });
-  }
-
-  websocket::stream<Stream> ws_;
-  server& srv_;
-  net::steady_timer flood_timer_;
-  std::shared_ptr<flood_stream> flood_;
-  request req_;
-  std::string ticket_;
-  std::uint64_t id_ = 0;
-  bool accepted_ = false;
-  beast::flat_buffer buffer_;
-  std::deque<outgoing> queue_;
-  websocket::close_code close_code_ = websocket::close_code::normal;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool finished_ = false;
 };
 
 template <class Stream>
@@ -527,8 +230,8 @@ private:
     }
     // The WebSocket keeps its own timeouts from here on.
     lowest().expires_never();
-    std::make_shared<ws_session<Stream>>(std::move(stream_), srv_)
-        ->run(parser_->release(), parts.path.substr(5));
+    run_websocket(std::move(stream_), parser_->release(), parts.path.substr(5),
+                  srv_.sockets(), srv_.sim());
   }
 
   void respond(http_reply r) {
@@ -663,7 +366,7 @@ server::server(net::io_context& ioc, const server_options& opts)
   cfg.ws_base = (tls_ ? "wss://" : "ws://") + authority;
   cfg.extra_users = opts.extra_users;
   cfg.extra_channels = opts.extra_channels;
-  sim_ = std::make_unique<simulator>(std::move(cfg), *this);
+  sim_ = std::make_unique<simulator>(std::move(cfg), sockets_);
   lenient_urls_ = opts.lenient_urls;
 }
 

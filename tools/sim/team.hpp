@@ -1,5 +1,5 @@
-// team.hpp — the simulated workspace: users, conversations and presence, the
-// Web API methods that read them and the /_sim/team actions that change them.
+// team.hpp — the simulated workspace (users, conversations, presence): its
+// state, the Web API methods that read it, the /_sim actions that change it.
 #pragma once
 
 #include "sim_state.hpp"
@@ -16,6 +16,11 @@
 
 namespace sim {
 
+/// The seeded team's id, and the bot user every token speaks as.
+inline constexpr const char* team_id = "T0SIM0001";
+inline constexpr const char* bot_user = "U0BOT0001";
+inline constexpr const char* bot_id = "B0BOT0001";
+
 /// What a team call produced: the HTTP answer and the RTM events it causes.
 struct team_outcome {
   int status = 200;
@@ -26,6 +31,8 @@ struct team_outcome {
   std::vector<std::pair<std::uint64_t, json>> direct;
 };
 
+// Defined by role: team.cpp (state), team_api.cpp, team_control.cpp and
+// presence.cpp.
 class team {
 public:
   // -- member types -----------------------------------------------------------
@@ -91,6 +98,14 @@ private:
     bool batch = false;
     std::set<std::string> subscribed;
   };
+
+  // -- answers ----------------------------------------------------------------
+
+  /// Web API errors are HTTP 200 with ok:false, as Slack answers them.
+  static team_outcome api_error(const std::string& error);
+  /// Control errors are HTTP 400, like the other /_sim/ endpoints.
+  static team_outcome control_error(const std::string& error,
+                                    const std::string& detail);
 
   // -- building the workspace -------------------------------------------------
 

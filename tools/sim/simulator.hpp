@@ -1,10 +1,12 @@
-// simulator.hpp — the simulated Slack: Web API methods, RTM frames and the
-// /_sim control interface; it reaches sockets only through socket_hub.
+// simulator.hpp — the simulated Slack: Web API methods, the RTM socket and
+// the /_sim control interface; it reaches sockets only through socket_hub.
 #pragma once
 
 #include "flood.hpp"
 #include "sim_state.hpp"
+#include "socket_hub.hpp"
 #include "team.hpp"
+#include "websocket.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -17,36 +19,6 @@
 #include <vector>
 
 namespace sim {
-
-// One outgoing frame, serialised once and shared by every socket's queue.
-struct payload {
-  std::shared_ptr<const std::string> data;
-  bool binary = false;
-};
-
-payload text_payload(std::string text);
-
-enum class drop_mode { reset, close, corrupt };
-
-// The open (accepted, not closing) WebSockets, as the network side keeps them.
-class socket_hub {
-public:
-  virtual ~socket_hub() = default;
-  // False if that socket is not open.
-  virtual bool send(std::uint64_t conn, const payload& p) = 0;
-  // Returns how many sockets got the frame.
-  virtual std::size_t broadcast(const payload& p) = 0;
-  // Drops every open socket, or those of `only` that are open. Returns the
-  // ids of the sockets dropped; none of them is open afterwards.
-  virtual std::vector<std::uint64_t>
-  drop(drop_mode mode, const std::vector<std::uint64_t>* only) = 0;
-  // The ids of the open sockets, oldest first.
-  virtual std::vector<std::uint64_t> open_sockets() const { return {}; }
-  // Hands a flood's pre-encoded frames to a socket; false if it is not open.
-  virtual bool flood(std::uint64_t, std::shared_ptr<flood_stream>) {
-    return false;
-  }
-};
 
 struct http_reply {
   int status = 200;
@@ -90,15 +62,13 @@ struct api_call {
   millis delay_ms() const { return injected ? injected->delay_ms : 0; }
 };
 
-struct ws_opening {
-  std::uint64_t id = 0;
-  bool accepted = false;
-  payload first;
-};
-
-class simulator {
+// One class, its members defined by role: simulator.cpp (workspaces, tokens
+// and sockets), web_api.cpp, rtm_socket.cpp and control.cpp.
+class simulator final : public ws_protocol {
 public:
   simulator(sim_config cfg, socket_hub& hub);
+
+  // -- Web API (web_api.cpp) --------------------------------------------------
 
   // `http_connection` numbers the TCP connection the call came on, so tests
   // can see keep-alive at work.
@@ -107,16 +77,21 @@ public:
                      std::string_view body, std::string_view authorization);
   http_reply api_finish(const api_call& call);
 
+  // -- control interface (control.cpp) ----------------------------------------
+
   http_reply control(bool is_get, std::string_view name, std::string_view body);
 
+  // -- RTM socket (rtm_socket.cpp) --------------------------------------------
+
   // Redeems the ticket of a socket that just completed its handshake.
-  ws_opening ws_open(const std::string& ticket);
+  ws_opening ws_open(const std::string& ticket) override;
   // The socket said hello: a flood waiting for a new socket starts on it.
-  void ws_ready(std::uint64_t conn);
-  void ws_frame(std::uint64_t conn, std::string_view data, bool binary);
+  void ws_ready(std::uint64_t conn) override;
+  void ws_frame(std::uint64_t conn, std::string_view data,
+                bool binary) override;
   // `client_close_code`: the code of the client's close frame, if it sent one.
   void ws_closed(std::uint64_t conn,
-                 std::optional<int> client_close_code = std::nullopt);
+                 std::optional<int> client_close_code = std::nullopt) override;
 
 private:
   // A workspace is named by its index in workspaces_; nullopt where a
@@ -137,12 +112,19 @@ private:
     std::size_t workspace = 0;
   };
 
+  // -- Web API (web_api.cpp) --------------------------------------------------
+
   http_reply answer(const api_call& call, int status, const json& body,
                     std::optional<std::string> ts = std::nullopt);
   http_reply post_message(const api_call& call, std::size_t ws);
-  void rtm_message(std::uint64_t conn, const json& frame);
 
-  // -- workspaces -------------------------------------------------------------
+  // -- RTM socket (rtm_socket.cpp) --------------------------------------------
+
+  void rtm_message(std::uint64_t conn, const json& frame);
+  // {"type":"goodbye"} to the open sockets of `ws` (or all); how many got it.
+  std::size_t goodbye(team_filter ws);
+
+  // -- workspaces and sockets (simulator.cpp) ---------------------------------
 
   // The team object of team.info and rtm.start.
   json team_json(std::size_t ws) const;
@@ -157,6 +139,11 @@ private:
   // An event to the open sockets of `ws` (or all), its "team" set to each
   // socket's workspace: serialised once per workspace.
   std::size_t send_event(json event, team_filter ws);
+  json workspaces_json() const;
+  // Sends a team change's events; returns how many frames went out.
+  std::size_t deliver(const team_outcome& out, team_filter ws);
+
+  // -- control interface (control.cpp) ----------------------------------------
 
   http_reply control_message(const json& body, team_filter ws);
   http_reply control_inject(const json& body, team_filter ws);
@@ -166,9 +153,6 @@ private:
   http_reply control_fail(const json& body);
   http_reply control_acks(const json& body);
   http_reply control_revoke(const json& body);
-  json workspaces_json() const;
-  // Sends a team change's events; returns how many frames went out.
-  std::size_t deliver(const team_outcome& out, team_filter ws);
   http_reply team_reply(const team_outcome& out, team_filter ws);
   http_reply control_flood(bool is_get, std::string_view body);
 

@@ -1,6 +1,5 @@
-// flood.hpp — event floods for the benchmark: every frame is built and
-// WebSocket-framed before the first byte leaves, then stamped as it leaves,
-// so that the simulator's sending side costs next to nothing per event.
+// flood.hpp — benchmark floods: every frame built and WebSocket-framed before
+// the first byte leaves, then stamped as it leaves, at next to no cost each.
 #pragma once
 
 #include "sim_state.hpp"

@@ -32,6 +32,9 @@ std::optional<json> parse_json(std::string_view text);
 void set_quiet(bool quiet);
 void log_line(std::string_view line);
 
+// The wall clock in Unix seconds.
+std::int64_t now_seconds();
+
 class sim_clock {
 public:
   millis now_ms() const;
@@ -169,6 +172,9 @@ api_params parse_api_params(std::string_view query,
 // Form parameters are strings while JSON ones may be anything: compare and
 // print them as text either way. nullopt when absent or null.
 std::optional<std::string> param_text(const json& params, const char* key);
+
+// Slack's boolean arguments: true, 1, "true", "1".
+bool truthy(const json& params, const char* key);
 
 // Number of Unicode code points, which is what Slack's length limits count.
 std::size_t utf8_length(std::string_view s);
