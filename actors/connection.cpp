@@ -1,12 +1,13 @@
-// The connection actor's state machine: connecting (rtm.connect) -> opening
-// (socket) -> connected (hello) -> gone (exit; the supervisor decides).
+// The connection actor's state machine: connecting (the protocol's connect
+// call) -> opening (socket) -> connected (hello) -> gone (exit; the
+// supervisor decides).
 #include "actors/connection.hpp"
 
 #include <atomic>
 #include <optional>
 
+#include "actors/client_state.hpp"
 #include "slackrtm/error.hpp"
-#include "src/client_state.hpp"
 
 namespace slackrtm {
 
@@ -23,281 +24,329 @@ std::string host_of(const std::string& url) {
   return url.substr(start, end == std::string::npos ? end : end - start);
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// Hands what the transport's thread learns to the connection actor, as
+// messages.
+class mailbox_listener final : public ws_listener {
+public:
+  explicit mailbox_listener(caf::actor actor) : actor_(std::move(actor)) {
+    // nop
+  }
+
+  void opened(std::uint64_t session) override {
+    caf::anon_send(actor_, ws_opened{session});
+  }
+
+  void ready(std::uint64_t session) override {
+    caf::anon_send(actor_, ws_ready{session});
+  }
+
+  void binary(std::uint64_t session, std::size_t size) override {
+    caf::anon_send(actor_, ws_binary{session, size});
+  }
+
+  void closed(std::uint64_t session, std::string reason) override {
+    caf::anon_send(actor_, ws_closed{session, std::move(reason)});
+  }
+
+private:
+  caf::actor actor_;
+};
 
 } // namespace
 
-caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
+caf::behavior connection(connection_actor_state::pointer self,
                          connection_config cfg) {
-  auto shared = cfg.shared;
-  auto log = shared->log;
-  shared->state = connection_state::connecting;
-  self->state.session_id = ++session_counter;
-  // Sends the events gathered so far to the dispatcher.
-  auto flush = [self, dispatcher = cfg.dispatcher] {
-    auto& batch = self->state.batch;
-    if (batch.size() == 1)
-      self->send(dispatcher, std::move(batch.front()));
-    else if (!batch.empty())
-      self->send(dispatcher, rtm_events{std::move(batch)});
-    batch.clear();
-  };
-  // Every way out goes through here, while the state is still alive.
-  auto shutdown = [self, shared, flush](caf::error reason) {
-    auto& st = self->state;
-    flush();
-    st.gone = true;
-    if (st.session) {
-      st.session->close();
-      st.session = nullptr;
-    }
-    // A draining socket was already replaced: the state is its successor's.
-    if (!st.draining && shared->state != connection_state::closed)
-      shared->state = connection_state::connecting;
-    self->quit(std::move(reason));
-  };
-  self->set_exit_handler(
-      [shutdown](caf::exit_msg& msg) { shutdown(std::move(msg.reason)); });
-  cfg.rtm_connect(caf::actor_cast<caf::actor>(self));
-  // Sends a frame with a fresh id; returns the id.
-  auto send_frame = [self, shared](nlohmann::json& frame) {
-    auto id = ++shared->last_frame_id;
-    frame["id"] = id;
-    self->state.session->send(frame.dump());
-    return id;
-  };
-  auto drop_malformed = [shared, log](std::string_view why, std::size_t size) {
-    ++shared->malformed_frames;
-    log->warning("dropped a malformed frame (", why, ", ", size, " bytes)");
-  };
-  auto on_event = [=](event frame) {
-    if (!frame.get_string("type")) {
-      // A reply to one of our frames (sends are settled by the supervisor,
-      // which outlives this socket).
-      if (frame.contains("reply_to")) {
-        if (cfg.supervisor)
-          self->send(cfg.supervisor, rtm_reply{std::move(frame)});
-        return;
-      }
-      return drop_malformed("no type", frame.raw().size());
-    }
-    auto type = frame.type();
-    std::optional<caf::error> exit_after;
-    if (type == "hello") {
-      if (!self->state.connected) {
-        self->state.connected = true;
-        if (cfg.successor)
-          self->state.overlap_until = self->clock().now() + cfg.overlap_window;
-        shared->state = connection_state::connected;
-        ++shared->connections;
-        log->info("connected");
-        if (cfg.supervisor)
-          self->send(cfg.supervisor, hello_atom::value);
-        self->delayed_send(self, cfg.ping_interval, ping_atom::value);
-      }
-    } else if (type == "pong") {
-      auto reply_to = frame.get_int("reply_to");
-      if (reply_to && *reply_to >= 0) {
-        auto i = self->state.pings.find(static_cast<std::uint64_t>(*reply_to));
-        if (i != self->state.pings.end()) {
-          auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now() - i->second)
-                         .count();
-          shared->last_pong_us = rtt;
-          log->debug("pong after ", rtt, " us");
-          self->state.pings.erase(i);
-          // The keep-alive's own business: not an event for handlers.
-          return;
-        } else if (cfg.supervisor) {
-          // The application's own ping: its send settles with this pong.
-          self->send(cfg.supervisor, rtm_reply{frame});
-        }
-      }
-    } else if (type == "goodbye") {
-      if (!cfg.supervisor) {
-        log->info("server said goodbye; reconnecting");
-        exit_after = make_error(conn_errc::reconnect, "goodbye");
-      } else if (!self->state.draining) {
-        // Keep reading: the server may still write here until the new
-        // socket says hello, and the supervisor retires this one then.
-        log->info("server said goodbye; reconnecting while this socket "
-                  "drains");
-        self->state.draining = true;
-        self->send(cfg.supervisor, goodbye_atom::value);
-      }
-    } else if (type == "team_migration_started") {
-      log->info("team migration started; reconnecting");
-      exit_after = make_error(conn_errc::reconnect, "team migration");
-    } else if (type == "error") {
-      const auto& body = frame.json();
-      auto err = body.find("error");
-      std::string msg = "unknown";
-      if (err != body.end() && err->is_object()) {
-        if (auto m = err->find("msg"); m != err->end() && m->is_string())
-          msg = m->get<std::string>();
-        if (auto c = err->find("code"); c != err->end() && c->is_number())
-          msg = "code " + c->dump() + ": " + msg;
-      }
-      log->warning("server error event (", msg, ")");
-      if (!self->state.connected)
-        exit_after = make_error(conn_errc::reconnect, "error event " + msg);
-    }
-    ++shared->events;
-    auto& st = self->state;
-    bool overlap = st.draining;
-    if (cfg.successor && !overlap)
-      overlap = !st.overlap_until || self->clock().now() < *st.overlap_until;
-    st.batch.push_back(rtm_event{std::move(frame), overlap ? st.session_id : 0,
-                                 cfg.workspace});
-    if (exit_after)
-      shutdown(std::move(*exit_after));
-  };
-  // One text frame: parsed, then an event (or a reply, or dropped).
-  auto on_frame = [=](std::string text) {
-    ++self->state.frames_seen;
-    auto size = text.size();
-    std::string why;
-    auto frame = event::parse(std::move(text), &why);
-    if (!frame)
-      return drop_malformed(why, size);
-    on_event(std::move(*frame));
-  };
-  // Processes every frame the session has queued, as one batch of events.
-  auto take_frames = [=] {
-    auto& st = self->state;
-    if (!st.session)
-      return;
-    auto session = st.session;
-    session->take_frames(st.frames);
-    auto frames = std::move(st.frames);
-    st.frames.clear();
-    for (auto& text : frames) {
-      if (st.gone)
-        break;
-      on_frame(std::move(text));
-    }
-    session->frame_done(static_cast<std::uint32_t>(frames.size()));
-    frames.clear();
-    // The buffer's capacity is kept for the next batch.
-    if (!st.gone)
-      st.frames.swap(frames);
-    flush();
-  };
+  return self->state.make_behavior(std::move(cfg));
+}
+
+caf::behavior connection_actor_state::make_behavior(connection_config cfg) {
+  cfg_ = std::move(cfg);
+  cfg_.shared->state = connection_state::connecting;
+  session_id_ = ++session_counter;
+  self_->set_exit_handler(
+      [this](caf::exit_msg& msg) { shutdown(std::move(msg.reason)); });
+  cfg_.connect(caf::actor_cast<caf::actor>(self_));
   return {
-      [=](rtm_connect_result& res) {
-        if (!res.ok) {
-          auto fatal = is_fatal_error_code(res.error);
-          log->log(fatal ? log_level::error : log_level::warning,
-                   "rtm.connect failed: ", res.error);
-          shutdown(make_error(fatal ? conn_errc::fatal : conn_errc::transient,
-                              "rtm.connect failed: " + res.error,
-                              res.retry_after));
-          return;
-        }
-        auto identity = nlohmann::json::parse(res.identity, nullptr, false);
-        // The dispatcher hears the bot's id before any event of this socket.
-        if (identity.is_object() && identity.contains("self") &&
-            identity["self"].is_object())
-          self->send(cfg.dispatcher, identity_atom::value, cfg.workspace,
-                     identity["self"].value("id", std::string{}));
-        shared->set_identity(std::move(identity));
-        log->info("opening socket to ", host_of(res.url));
-        self->state.session = cfg.transport->open(
-            res.url, caf::actor_cast<caf::actor>(self), self->state.session_id);
-        if (self->state.reading_paused && self->state.session)
-          self->state.session->pause_reading(true);
+      [this](connect_result& res) { on_connect_result(res); },
+      [this](ws_opened& msg) {
+        if (msg.session == session_id_)
+          cfg_.shared->log->debug("socket open, waiting for hello");
       },
-      [=](ws_opened& msg) {
-        if (msg.session == self->state.session_id)
-          log->debug("socket open, waiting for hello");
+      [this](ws_ready& msg) { on_ready(msg.session); },
+      [this](ws_binary& msg) { on_binary(msg.session, msg.size); },
+      [this](ws_closed& msg) { on_closed(msg.session, msg.reason); },
+      [this](ping_atom) { on_ping(); },
+      [this](silence_atom, std::uint64_t frames, std::uint64_t pauses) {
+        on_silence(frames, pauses);
       },
-      [=](ws_ready& msg) {
-        if (msg.session == self->state.session_id)
-          take_frames();
-      },
-      [=](ws_binary& msg) {
-        if (msg.session != self->state.session_id)
-          return;
-        if (self->state.session)
-          self->state.session->frame_done(1);
-        ++self->state.frames_seen;
-        drop_malformed("binary", msg.size);
-      },
-      [=](ws_closed& msg) {
-        if (msg.session != self->state.session_id)
-          return;
-        // Frames read before the end are still events.
-        take_frames();
-        if (self->state.gone)
-          return;
-        self->state.session = nullptr;
-        self->state.connected = false;
-        if (self->state.draining) {
-          log->info("old socket ended after goodbye: ", msg.reason);
-          return shutdown(make_error(conn_errc::closed, "drained"));
-        }
-        log->warning("socket lost: ", msg.reason);
-        shutdown(
-            make_error(conn_errc::transient, "socket lost: " + msg.reason));
-      },
-      [=](ping_atom) {
-        if (!self->state.connected)
-          return;
-        nlohmann::json ping{{"type", "ping"}, {"time", now_ms()}};
-        auto id = send_frame(ping);
-        self->state.pings.emplace(id, std::chrono::steady_clock::now());
-        // Pings are answered or the socket dies; forget the unanswered ones.
-        if (self->state.pings.size() > 16)
-          self->state.pings.erase(self->state.pings.begin());
-        self->delayed_send(self, cfg.ping_interval, ping_atom::value);
-        // The pong of a ping sent while the socket is not read cannot come.
-        if (!self->state.reading_paused)
-          self->delayed_send(self, cfg.pong_timeout, silence_atom::value,
-                             self->state.frames_seen, self->state.pauses);
-      },
-      [=](silence_atom, std::uint64_t frames_at_ping,
-          std::uint64_t pauses_at_ping) {
-        // Any frame since the ping proves the socket alive, not just a pong;
-        // a socket paused since the ping proves nothing (no check is armed
-        // while paused, so a changed count of pauses covers that too).
-        if (!self->state.connected ||
-            self->state.frames_seen != frames_at_ping ||
-            self->state.pauses != pauses_at_ping)
-          return;
-        log->warning("no frame within ", cfg.pong_timeout.count(),
-                     " ms of a ping; the socket is dead");
-        shutdown(make_error(conn_errc::transient, "socket went silent"));
-      },
-      [=](socket_frame& out) {
-        // Not connected: the supervisor sends it again after the next hello.
-        if (self->state.connected && self->state.session)
-          self->state.session->send(std::move(out.text));
-      },
-      [=](backlog_atom, bool paused) {
-        if (self->state.reading_paused == paused)
-          return;
-        self->state.reading_paused = paused;
-        if (paused)
-          ++self->state.pauses;
-        log->debug(paused ? "handlers are behind: reading paused"
-                          : "reading resumed");
-        if (self->state.session)
-          self->state.session->pause_reading(paused);
-      },
-      [=](retire_atom) {
-        log->debug("closing the old socket: its successor said hello");
+      [this](socket_frame& out) { on_send(out); },
+      [this](backlog_atom, bool paused) { on_backlog(paused); },
+      [this](retire_atom) {
+        cfg_.shared->log->debug(
+            "closing the old socket: its successor said hello");
         shutdown(make_error(conn_errc::closed, "replaced after goodbye"));
       },
-      [=](caf::close_atom) {
-        if (!self->state.draining)
-          shared->state = connection_state::closed;
+      [this](caf::close_atom) {
+        if (!draining_)
+          cfg_.shared->state = connection_state::closed;
         shutdown(make_error(conn_errc::closed, "closed on request"));
       },
   };
+}
+
+// -- message handlers ---------------------------------------------------------
+
+void connection_actor_state::on_connect_result(connect_result& res) {
+  auto& log = *cfg_.shared->log;
+  auto& method = cfg_.protocol->connect_method();
+  if (!res.ok) {
+    auto fatal = is_fatal_error_code(res.error);
+    log.log(fatal ? log_level::error : log_level::warning, method,
+            " failed: ", res.error);
+    shutdown(make_error(fatal ? conn_errc::fatal : conn_errc::transient,
+                        method + " failed: " + res.error, res.retry_after));
+    return;
+  }
+  auto identity = nlohmann::json::parse(res.identity, nullptr, false);
+  // The dispatcher hears the bot's id before any event of this socket.
+  if (identity.is_object() && identity.contains("self") &&
+      identity["self"].is_object())
+    self_->send(cfg_.dispatcher, identity_atom::value, cfg_.workspace,
+                identity["self"].value("id", std::string{}));
+  cfg_.shared->set_identity(std::move(identity));
+  log.info("opening socket to ", host_of(res.url));
+  session_ = cfg_.transport->open(
+      res.url,
+      std::make_shared<mailbox_listener>(caf::actor_cast<caf::actor>(self_)),
+      session_id_);
+  if (reading_paused_ && session_)
+    session_->pause_reading(true);
+}
+
+void connection_actor_state::on_ready(std::uint64_t session) {
+  if (session == session_id_)
+    take_frames();
+}
+
+void connection_actor_state::on_binary(std::uint64_t session,
+                                       std::size_t size) {
+  if (session != session_id_)
+    return;
+  if (session_)
+    session_->frame_done(1);
+  ++frames_seen_;
+  drop_malformed("binary", size);
+}
+
+void connection_actor_state::on_closed(std::uint64_t session,
+                                       const std::string& reason) {
+  if (session != session_id_)
+    return;
+  // Frames read before the end are still events.
+  take_frames();
+  if (gone_)
+    return;
+  session_ = nullptr;
+  connected_ = false;
+  if (draining_) {
+    cfg_.shared->log->info("old socket ended after goodbye: ", reason);
+    return shutdown(make_error(conn_errc::closed, "drained"));
+  }
+  cfg_.shared->log->warning("socket lost: ", reason);
+  shutdown(make_error(conn_errc::transient, "socket lost: " + reason));
+}
+
+void connection_actor_state::on_ping() {
+  if (!connected_)
+    return;
+  auto id = ++cfg_.shared->last_frame_id;
+  session_->send(cfg_.protocol->ping_frame(id));
+  pings_.emplace(id, std::chrono::steady_clock::now());
+  // Pings are answered or the socket dies; forget the unanswered ones.
+  if (pings_.size() > 16)
+    pings_.erase(pings_.begin());
+  self_->delayed_send(self_, cfg_.ping_interval, ping_atom::value);
+  // The pong of a ping sent while the socket is not read cannot come.
+  if (!reading_paused_)
+    self_->delayed_send(self_, cfg_.pong_timeout, silence_atom::value,
+                        frames_seen_, pauses_);
+}
+
+void connection_actor_state::on_silence(std::uint64_t frames_at_ping,
+                                        std::uint64_t pauses_at_ping) {
+  // Any frame since the ping proves the socket alive, not just a pong; a
+  // socket paused since the ping proves nothing (no check is armed while
+  // paused, so a changed count of pauses covers that too).
+  if (!connected_ || frames_seen_ != frames_at_ping ||
+      pauses_ != pauses_at_ping)
+    return;
+  cfg_.shared->log->warning("no frame within ", cfg_.pong_timeout.count(),
+                            " ms of a ping; the socket is dead");
+  shutdown(make_error(conn_errc::transient, "socket went silent"));
+}
+
+void connection_actor_state::on_send(socket_frame& out) {
+  // Not connected: the supervisor sends it again after the next hello.
+  if (connected_ && session_)
+    session_->send(std::move(out.text));
+}
+
+void connection_actor_state::on_backlog(bool paused) {
+  if (reading_paused_ == paused)
+    return;
+  reading_paused_ = paused;
+  if (paused)
+    ++pauses_;
+  cfg_.shared->log->debug(paused ? "handlers are behind: reading paused"
+                                 : "reading resumed");
+  if (session_)
+    session_->pause_reading(paused);
+}
+
+// -- frames -------------------------------------------------------------------
+
+void connection_actor_state::take_frames() {
+  if (!session_)
+    return;
+  auto session = session_;
+  session->take_frames(frames_);
+  auto frames = std::move(frames_);
+  frames_.clear();
+  for (auto& text : frames) {
+    if (gone_)
+      break;
+    on_frame(std::move(text));
+  }
+  session->frame_done(static_cast<std::uint32_t>(frames.size()));
+  frames.clear();
+  // The buffer's capacity is kept for the next batch.
+  if (!gone_)
+    frames_.swap(frames);
+  flush();
+}
+
+void connection_actor_state::on_frame(std::string text) {
+  ++frames_seen_;
+  auto size = text.size();
+  std::string why;
+  auto frame = event::parse(std::move(text), &why);
+  if (!frame)
+    return drop_malformed(why, size);
+  on_event(std::move(*frame));
+}
+
+void connection_actor_state::on_event(event frame) {
+  auto& log = *cfg_.shared->log;
+  auto meaning = cfg_.protocol->classify(frame);
+  std::optional<caf::error> exit_after;
+  switch (meaning.kind) {
+  case frame_kind::malformed:
+    return drop_malformed(meaning.detail, frame.raw().size());
+  case frame_kind::reply:
+    // Sends are settled by the supervisor, which outlives this socket.
+    if (cfg_.supervisor)
+      self_->send(cfg_.supervisor,
+                  socket_reply{meaning.reply_to, std::move(frame)});
+    return;
+  case frame_kind::pong:
+    if (own_pong(meaning.reply_to))
+      return; // the keep-alive's own business: not an event for handlers
+    // The application's own ping: its send settles with this pong.
+    if (cfg_.supervisor)
+      self_->send(cfg_.supervisor, socket_reply{meaning.reply_to, frame});
+    break;
+  case frame_kind::hello:
+    on_hello();
+    break;
+  case frame_kind::drain:
+    if (!cfg_.supervisor) {
+      log.info("server said ", meaning.detail, "; reconnecting");
+      exit_after = make_error(conn_errc::reconnect, meaning.detail);
+    } else if (!draining_) {
+      // Keep reading: the server may still write here until the new
+      // socket says hello, and the supervisor retires this one then.
+      log.info("server said ", meaning.detail,
+               "; reconnecting while this socket drains");
+      draining_ = true;
+      self_->send(cfg_.supervisor, goodbye_atom::value);
+    }
+    break;
+  case frame_kind::reconnect:
+    log.info(meaning.detail, " started; reconnecting");
+    exit_after = make_error(conn_errc::reconnect, meaning.detail);
+    break;
+  case frame_kind::error:
+    log.warning("server error event (", meaning.detail, ")");
+    if (!connected_)
+      exit_after =
+          make_error(conn_errc::reconnect, "error event " + meaning.detail);
+    break;
+  case frame_kind::event:
+    break;
+  }
+  ++cfg_.shared->events;
+  bool overlap = draining_;
+  if (cfg_.successor && !overlap)
+    overlap = !overlap_until_ || self_->clock().now() < *overlap_until_;
+  batch_.push_back(
+      rtm_event{std::move(frame), overlap ? session_id_ : 0, cfg_.workspace});
+  if (exit_after)
+    shutdown(std::move(*exit_after));
+}
+
+void connection_actor_state::on_hello() {
+  if (connected_)
+    return;
+  connected_ = true;
+  if (cfg_.successor)
+    overlap_until_ = self_->clock().now() + cfg_.overlap_window;
+  cfg_.shared->state = connection_state::connected;
+  ++cfg_.shared->connections;
+  cfg_.shared->log->info("connected");
+  if (cfg_.supervisor)
+    self_->send(cfg_.supervisor, hello_atom::value);
+  self_->delayed_send(self_, cfg_.ping_interval, ping_atom::value);
+}
+
+bool connection_actor_state::own_pong(std::uint64_t reply_to) {
+  auto i = pings_.find(reply_to);
+  if (i == pings_.end())
+    return false;
+  auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now() - i->second)
+                 .count();
+  cfg_.shared->last_pong_us = rtt;
+  cfg_.shared->log->debug("pong after ", rtt, " us");
+  pings_.erase(i);
+  return true;
+}
+
+void connection_actor_state::drop_malformed(std::string_view why,
+                                            std::size_t size) {
+  ++cfg_.shared->malformed_frames;
+  cfg_.shared->log->warning("dropped a malformed frame (", why, ", ", size,
+                            " bytes)");
+}
+
+void connection_actor_state::flush() {
+  if (batch_.size() == 1)
+    self_->send(cfg_.dispatcher, std::move(batch_.front()));
+  else if (!batch_.empty())
+    self_->send(cfg_.dispatcher, rtm_events{std::move(batch_)});
+  batch_.clear();
+}
+
+void connection_actor_state::shutdown(caf::error reason) {
+  flush();
+  gone_ = true;
+  if (session_) {
+    session_->close();
+    session_ = nullptr;
+  }
+  // A draining socket was already replaced: the state is its successor's.
+  if (!draining_ && cfg_.shared->state != connection_state::closed)
+    cfg_.shared->state = connection_state::connecting;
+  self_->quit(std::move(reason));
 }
 
 } // namespace slackrtm

@@ -1,6 +1,7 @@
-// The connection actor: rtm.connect, the socket, hello, pings, and turning
-// frames into events for the dispatcher and replies for the supervisor. One
-// actor per socket; the supervisor spawns a new one after each loss.
+// The connection actor: the connect call, the socket, hello, pings, and
+// turning frames into events for the dispatcher and replies for the
+// supervisor. One actor per socket; the supervisor spawns a new one after
+// each loss. What the frames mean is the wire protocol's business.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/wire_protocol.hpp"
 #include "transport/ws_transport.hpp"
 
 namespace slackrtm {
@@ -27,14 +29,17 @@ struct connection_config {
   caf::actor dispatcher;
   /// Stamped on every event: the workspace this connection serves.
   std::uint32_t workspace = 0;
-  /// Told `hello_atom` once the server said hello, and sent every reply to
-  /// a client frame as `rtm_reply` (may be null).
+  /// Told `hello_atom` once the server said hello, `goodbye_atom` when the
+  /// socket will close soon, and sent every reply to a client frame as
+  /// `socket_reply` (may be null).
   caf::actor supervisor;
   /// Opens sockets; tests pass a fake.
   std::shared_ptr<ws_transport> transport;
-  /// Starts an rtm.connect call that ends with an `rtm_connect_result` sent
-  /// to the given actor; must not block.
-  std::function<void(caf::actor)> rtm_connect;
+  /// What the frames mean.
+  std::shared_ptr<const wire_protocol> protocol;
+  /// Starts the protocol's connect call, which ends with a `connect_result`
+  /// sent to the given actor; must not block.
+  std::function<void(caf::actor)> connect;
   /// Time between two pings once connected.
   std::chrono::milliseconds ping_interval{5000};
   /// A socket that delivers no frame at all (not even the pong) within this
@@ -42,47 +47,90 @@ struct connection_config {
   std::chrono::milliseconds pong_timeout{10000};
   /// Counters, state, logger and pending sends shared with the client.
   std::shared_ptr<client_state> shared;
-  /// True when this connection replaces one that is still draining after
-  /// `goodbye`: its first events may arrive on both sockets.
+  /// True when this connection replaces one that is still draining: its
+  /// first events may arrive on both sockets.
   bool successor = false;
   /// How long after hello a successor marks its events for deduplication.
   std::chrono::milliseconds overlap_window{10000};
 };
 
-/// State of one connection actor.
-struct connection_actor_state {
+/// The connection actor's state, with one member function per message.
+class connection_actor_state {
+public:
+  using pointer = caf::stateful_actor<connection_actor_state>*;
+
+  explicit connection_actor_state(pointer self) : self_(self) {
+    // nop
+  }
+
+  /// Starts the connect call and returns the actor's behaviour.
+  caf::behavior make_behavior(connection_config cfg);
+
+  static inline const char* name = "slackrtm.connection";
+
+private:
+  // -- message handlers -------------------------------------------------------
+
+  void on_connect_result(connect_result& res);
+  void on_ready(std::uint64_t session);
+  void on_binary(std::uint64_t session, std::size_t size);
+  void on_closed(std::uint64_t session, const std::string& reason);
+  void on_ping();
+  void on_silence(std::uint64_t frames_at_ping, std::uint64_t pauses_at_ping);
+  void on_send(socket_frame& out);
+  void on_backlog(bool paused);
+
+  // -- frames -----------------------------------------------------------------
+
+  // Processes every frame the session has queued, as one batch of events.
+  void take_frames();
+  // One text frame: parsed, then an event (or a reply, or dropped).
+  void on_frame(std::string text);
+  void on_event(event frame);
+  void on_hello();
+  // True when the pong answers this connection's own ping (and is no
+  // event then).
+  bool own_pong(std::uint64_t reply_to);
+  void drop_malformed(std::string_view why, std::size_t size);
+  // Sends the events gathered so far to the dispatcher.
+  void flush();
+  // Every way out goes through here, while the state is still alive.
+  void shutdown(caf::error reason);
+
+  pointer self_;
+  connection_config cfg_;
   /// Session id of the current socket (messages of older ones are ignored).
-  std::uint64_t session_id = 0;
-  std::shared_ptr<ws_session> session;
+  std::uint64_t session_id_ = 0;
+  std::shared_ptr<ws_session> session_;
   /// True between `hello` and the end of the socket.
-  bool connected = false;
-  /// True after `goodbye`: the socket is still read (the server may send
-  /// more before the new one says hello) until the supervisor retires it.
-  bool draining = false;
+  bool connected_ = false;
+  /// True after the protocol's `drain` (RTM's goodbye): the socket is still
+  /// read (the server may send more before the new one says hello) until
+  /// the supervisor retires it.
+  bool draining_ = false;
   /// A successor marks its events for deduplication until then.
-  std::optional<caf::actor_clock::time_point> overlap_until;
+  std::optional<caf::actor_clock::time_point> overlap_until_;
   /// Frames received on the current socket (for the silence check).
-  std::uint64_t frames_seen = 0;
+  std::uint64_t frames_seen_ = 0;
   /// True while the dispatcher has too much to do: the socket is not read
   /// (and its silence proves nothing).
-  bool reading_paused = false;
+  bool reading_paused_ = false;
   /// Times reading was paused (a silence check spanning one is void).
-  std::uint64_t pauses = 0;
+  std::uint64_t pauses_ = 0;
   /// Events of the frames being processed, sent to the dispatcher as one
   /// `rtm_events` when the frames are done (or before the actor ends).
-  std::vector<rtm_event> batch;
+  std::vector<rtm_event> batch_;
   /// Frames taken from the session and not processed yet.
-  std::vector<std::string> frames;
+  std::vector<std::string> frames_;
   /// True once the actor is ending: remaining frames are not processed.
-  bool gone = false;
+  bool gone_ = false;
   /// Frame id -> send time of pings awaiting their pong.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point>
-      pings;
-  static inline const char* name = "slackrtm.connection";
+      pings_;
 };
 
 /// Spawns with `self->spawn(connection, cfg)`.
-caf::behavior connection(caf::stateful_actor<connection_actor_state>* self,
+caf::behavior connection(connection_actor_state::pointer self,
                          connection_config cfg);
 
 } // namespace slackrtm

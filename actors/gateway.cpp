@@ -5,9 +5,9 @@
 
 #include <openssl/crypto.h>
 
-#include "src/client_origin.hpp"
-#include "src/logger.hpp"
-#include "src/relay.hpp"
+#include "actors/client_origin.hpp"
+#include "actors/relay.hpp"
+#include "util/logger.hpp"
 
 namespace slackrtm {
 

@@ -1,7 +1,7 @@
 // Runs user callbacks; an exception is logged and counted, never fatal.
 #include "actors/handler_worker.hpp"
 
-#include "src/logger.hpp"
+#include "util/logger.hpp"
 
 namespace slackrtm {
 

@@ -62,8 +62,8 @@ struct ws_closed {
 
 // -- Web API -> connection --------------------------------------------------
 
-/// What `rtm.connect` answered.
-struct rtm_connect_result {
+/// What the wire protocol's connect call (RTM: `rtm.connect`) answered.
+struct connect_result {
   /// True when `url` holds a socket URL.
   bool ok = false;
   std::string url;
@@ -173,9 +173,11 @@ struct socket_frame {
   std::string text;
 };
 
-/// A reply (`reply_to`, no `type`) that came in on the socket, for the
-/// supervisor to settle the send it answers.
-struct rtm_reply {
+/// A reply to a client frame that came in on the socket, for the supervisor
+/// to settle the send it answers.
+struct socket_reply {
+  /// The id of the frame answered.
+  std::uint64_t reply_to = 0;
   slackrtm::event reply;
 };
 
@@ -203,8 +205,8 @@ typename Inspector::result_type inspect(Inspector& f, ws_closed& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, rtm_connect_result& x) {
-  return f(caf::meta::type_name("rtm_connect_result"), x.ok, x.url, x.error,
+typename Inspector::result_type inspect(Inspector& f, connect_result& x) {
+  return f(caf::meta::type_name("connect_result"), x.ok, x.url, x.error,
            x.identity, x.retry_after);
 }
 
@@ -262,8 +264,8 @@ typename Inspector::result_type inspect(Inspector& f, socket_frame& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, rtm_reply& x) {
-  return f(caf::meta::type_name("rtm_reply"), x.reply);
+typename Inspector::result_type inspect(Inspector& f, socket_reply& x) {
+  return f(caf::meta::type_name("socket_reply"), x.reply_to, x.reply);
 }
 
 // -- errors an actor exits with ----------------------------------------------
@@ -294,13 +296,13 @@ CAF_ADD_TYPE_ID(slackrtm, (slackrtm::event))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_opened))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_binary))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_closed))
-CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_connect_result))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::connect_result))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_event))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::handler_job))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::job_done))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::outgoing_frame))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::socket_frame))
-CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_reply))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::socket_reply))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::dispatch_stats))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::relay_answer))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_ready))

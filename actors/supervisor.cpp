@@ -2,8 +2,9 @@
 #include "actors/supervisor.hpp"
 
 #include <algorithm>
+#include <string_view>
 
-#include "src/client_state.hpp"
+#include "actors/client_state.hpp"
 
 namespace slackrtm {
 
@@ -168,9 +169,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     }
     if (code == conn_errc::fatal) {
       fail_sends("connection failed: " + reason);
-      auto prefix = std::string{"rtm.connect failed: "};
-      st.fatal_error =
-          reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
+      // "<connect method> failed: <Slack's error code>"
+      auto prefix = std::string_view{" failed: "};
+      auto code_at = reason.find(prefix);
+      st.fatal_error = code_at == std::string::npos
+                           ? reason
+                           : reason.substr(code_at + prefix.size());
       shared->state = connection_state::closed;
       log->error("giving up: ", reason);
       retire_draining();
@@ -209,12 +213,9 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         if (self->state.connected)
           transmit(out.request);
       },
-      [=](rtm_reply& msg) {
+      [=](socket_reply& msg) {
         auto& reply = msg.reply.json();
-        auto reply_to = reply.find("reply_to");
-        if (reply_to == reply.end() || !reply_to->is_number_unsigned())
-          return;
-        auto id = reply_to->get<std::uint64_t>();
+        auto id = msg.reply_to;
         if (auto request = self->state.sends.settle(id)) {
           auto& pings = self->state.pings;
           if (auto i = pings.find(*request); i != pings.end()) {

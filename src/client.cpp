@@ -8,14 +8,15 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/client_origin.hpp"
+#include "actors/client_state.hpp"
 #include "actors/connection.hpp"
 #include "actors/dispatcher.hpp"
+#include "actors/engine.hpp"
 #include "actors/handler_worker.hpp"
 #include "actors/messages.hpp"
+#include "actors/rtm_protocol.hpp"
 #include "actors/supervisor.hpp"
-#include "src/client_origin.hpp"
-#include "src/client_state.hpp"
-#include "src/engine.hpp"
 #include "src/handler_list.hpp"
 #include "transport/ws_transport.hpp"
 
@@ -93,35 +94,6 @@ const client_options& checked(const client_options& opts) {
   if (!opts.connect_params.is_object())
     throw std::invalid_argument("slackrtm: connect_params must be an object");
   return opts;
-}
-
-// Turns the Web API's answer to rtm.connect into the connection's message.
-rtm_connect_result to_result(const nlohmann::json& answer,
-                             std::exception_ptr err) {
-  rtm_connect_result result;
-  if (err) {
-    try {
-      std::rethrow_exception(err);
-    } catch (const api_error& ex) {
-      result.error = ex.error();
-    } catch (const std::exception& ex) {
-      result.error = ex.what();
-    }
-    return result;
-  }
-  auto url = answer.find("url");
-  if (url == answer.end() || !url->is_string()) {
-    result.error = "invalid_response (no socket URL)";
-    return result;
-  }
-  result.ok = true;
-  result.url = url->get<std::string>();
-  nlohmann::json identity = nlohmann::json::object();
-  for (auto key : {"self", "team"})
-    if (auto i = answer.find(key); i != answer.end())
-      identity[key] = *i;
-  result.identity = identity.dump();
-  return result;
 }
 
 // What `client::read()` returns: events in arrival order, bounded.
@@ -281,14 +253,17 @@ struct client::impl {
                             ? options.pong_timeout
                             : 2 * options.ping_interval;
     conn.shared = shared;
-    conn.rtm_connect = [this](caf::actor connection) {
-      web.async_api_call(
-          options.connect_method, options.connect_params,
-          [this, connection](nlohmann::json answer, std::exception_ptr err) {
-            if (!err)
-              on_connect_answer(answer);
-            caf::anon_send(connection, to_result(answer, err));
-          });
+    conn.protocol = std::make_shared<rtm_protocol>(options.connect_method);
+    conn.connect = [this, protocol = conn.protocol](caf::actor connection) {
+      web.async_api_call(protocol->connect_method(), options.connect_params,
+                         [this, protocol, connection](nlohmann::json answer,
+                                                      std::exception_ptr err) {
+                           if (!err)
+                             on_connect_answer(answer);
+                           caf::anon_send(
+                               connection,
+                               protocol->read_connect_answer(answer, err));
+                         });
     };
     auto* rt = runtime;
     cfg.spawn_connection = [rt, conn](caf::actor sup, bool successor) mutable {
@@ -301,7 +276,7 @@ struct client::impl {
       supervising = false;
       if (!fatal_error.empty()) {
         fatal = std::make_exception_ptr(
-            api_error("rtm.connect", fatal_error, 200, nullptr));
+            api_error(options.connect_method, fatal_error, 200, nullptr));
         closed = true;
       }
       cv.notify_all();

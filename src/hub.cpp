@@ -11,9 +11,9 @@
 
 #include <caf/io/all.hpp>
 
+#include "actors/client_origin.hpp"
+#include "actors/engine.hpp"
 #include "actors/gateway.hpp"
-#include "src/client_origin.hpp"
-#include "src/engine.hpp"
 #include "src/handler_list.hpp"
 #include "transport/tls_tunnel.hpp"
 

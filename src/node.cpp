@@ -10,16 +10,16 @@
 
 #include <caf/io/all.hpp>
 
+#include "actors/engine.hpp"
 #include "actors/handler_worker.hpp"
 #include "actors/messages.hpp"
+#include "actors/relay.hpp"
 #include "slackrtm/context.hpp"
 #include "slackrtm/error.hpp"
 #include "slackrtm/web_client.hpp"
-#include "src/engine.hpp"
 #include "src/handler_list.hpp"
-#include "src/logger.hpp"
-#include "src/relay.hpp"
 #include "transport/tls_tunnel.hpp"
+#include "util/logger.hpp"
 
 namespace slackrtm {
 

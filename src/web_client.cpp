@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "slackrtm/error.hpp"
-#include "src/task_pool.hpp"
-#include "src/url.hpp"
 #include "transport/http_client.hpp"
+#include "util/task_pool.hpp"
+#include "util/url.hpp"
 
 namespace slackrtm {
 

@@ -1,6 +1,6 @@
 // WebSocket sessions on Boost.Beast. All sessions run on one io_context
-// thread owned by the transport; they talk to their connection actor only by
-// messages (anon_send from here, net::post from the actor's side).
+// thread owned by the transport; they report to their listener from that
+// thread, and the connection's calls reach them through net::post.
 #include "transport/ws_transport.hpp"
 
 #include <atomic>
@@ -23,13 +23,12 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "actors/messages.hpp"
-#include "src/logger.hpp"
-#include "src/url.hpp"
 #include "transport/frame_aligned_stream.hpp"
 #include "transport/http_client.hpp"
 #include "transport/proxy_tunnel.hpp"
 #include "transport/tls.hpp"
+#include "util/logger.hpp"
+#include "util/url.hpp"
 
 namespace slackrtm {
 
@@ -61,9 +60,9 @@ public:
 
   template <class... Ts>
   beast_session(net::io_context& ioc, url_parts url,
-                std::optional<proxy_server> proxy, caf::actor listener,
-                std::uint64_t id, std::chrono::milliseconds timeout,
-                Ts&&... stream_args)
+                std::optional<proxy_server> proxy,
+                std::shared_ptr<ws_listener> listener, std::uint64_t id,
+                std::chrono::milliseconds timeout, Ts&&... stream_args)
       // One thread runs the io_context: its executor is already a strand.
       : resolver_(ioc.get_executor()),
         ws_(ioc.get_executor(), std::forward<Ts>(stream_args)...),
@@ -227,7 +226,7 @@ private:
       return;
     }
     open_ = true;
-    caf::anon_send(listener_, ws_opened{id_});
+    listener_->opened(id_);
     read_next();
     if (!outbox_.empty())
       write_next();
@@ -293,7 +292,7 @@ private:
       batch_.push_back(std::move(text));
     } else {
       flush();
-      caf::anon_send(listener_, ws_binary{id_, buffer_.size()});
+      listener_->binary(id_, buffer_.size());
     }
     buffer_.consume(buffer_.size());
     if (unprocessed_.fetch_add(1) + 1 >= frame_window) {
@@ -318,7 +317,7 @@ private:
       announced_ = true;
     }
     if (announce)
-      caf::anon_send(listener_, ws_ready{id_});
+      listener_->ready(id_);
   }
 
   // Moves every frame of `from` to the end of `to` (by swapping buffers when
@@ -374,14 +373,14 @@ private:
     finished_ = true;
     open_ = false;
     outbox_.clear();
-    caf::anon_send(listener_, ws_closed{id_, reason});
+    listener_->closed(id_, reason);
   }
 
   resolver resolver_;
   websocket::stream<frame_aligned_stream<Stream>> ws_;
   url_parts url_;
   std::optional<proxy_server> proxy_;
-  caf::actor listener_;
+  std::shared_ptr<ws_listener> listener_;
   std::uint64_t id_;
   std::chrono::milliseconds timeout_;
   beast::flat_buffer buffer_;
@@ -397,8 +396,8 @@ private:
   // waits for the listener to catch up (see ws_session::frame_done).
   std::atomic<std::uint32_t> unprocessed_{0};
   std::atomic<bool> starved_{false};
-  // Text frames for the listener to take; announced: a ws_ready is on its
-  // way and the listener has not taken the frames yet.
+  // Text frames for the listener to take; announced: a report is on its
+  // way (`ready`) and the listener has not taken the frames yet.
   std::mutex inbox_mtx_;
   std::vector<std::string> inbox_;
   bool announced_ = false;
@@ -433,11 +432,12 @@ public:
     thread_.join();
   }
 
-  std::shared_ptr<ws_session> open(const std::string& url, caf::actor listener,
+  std::shared_ptr<ws_session> open(const std::string& url,
+                                   std::shared_ptr<ws_listener> listener,
                                    std::uint64_t id) override {
     auto parts = parse_url(url);
     if (!parts || (parts->scheme != "ws" && parts->scheme != "wss")) {
-      caf::anon_send(listener, ws_closed{id, "not a WebSocket URL"});
+      listener->closed(id, "not a WebSocket URL");
       return nullptr;
     }
     auto proxy = proxies_.select(*parts);

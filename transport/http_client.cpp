@@ -16,9 +16,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include "slackrtm/error.hpp"
-#include "src/url.hpp"
 #include "transport/proxy_tunnel.hpp"
 #include "transport/tls.hpp"
+#include "util/url.hpp"
 
 namespace slackrtm {
 

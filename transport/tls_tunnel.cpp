@@ -16,7 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include "src/logger.hpp"
+#include "util/logger.hpp"
 
 namespace slackrtm {
 

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <caf/actor.hpp>
 
 #include "slackrtm/options.hpp"
 #include "transport/proxy.hpp"
@@ -17,10 +16,30 @@ namespace slackrtm {
 
 class logger;
 
-/// One WebSocket. Everything it learns goes to its listener actor as
-/// `ws_opened`, `ws_ready` (text frames wait in the session's queue: the
-/// listener takes them all with `take_frames`), `ws_binary`, and finally one
-/// `ws_closed`, each tagged with the session id given to `open`.
+/// What a session reports, each call tagged with the session id given to
+/// `ws_transport::open`: `opened`, `ready` (text frames wait in the session's
+/// queue: the listener takes them all with `ws_session::take_frames`),
+/// `binary`, and finally one `closed`. Called on the transport's own thread:
+/// an implementation only hands the news on (the connection actor's adapter
+/// sends it a message) and never blocks.
+class ws_listener {
+public:
+  virtual ~ws_listener() = default;
+
+  /// The WebSocket handshake completed.
+  virtual void opened(std::uint64_t session) = 0;
+
+  /// Text frames wait in the session's queue (sent once per empty queue).
+  virtual void ready(std::uint64_t session) = 0;
+
+  /// A binary message of `size` bytes arrived and was dropped.
+  virtual void binary(std::uint64_t session, std::size_t size) = 0;
+
+  /// The session ended; nothing follows.
+  virtual void closed(std::uint64_t session, std::string reason) = 0;
+};
+
+/// One WebSocket, reporting to a `ws_listener`.
 class ws_session {
 public:
   virtual ~ws_session() = default;
@@ -28,7 +47,7 @@ public:
   /// Queues a text frame; frames go out in the order of the calls.
   virtual void send(std::string text) = 0;
 
-  /// Sends a close frame and ends the session; `ws_closed` follows.
+  /// Sends a close frame and ends the session; `closed` follows.
   virtual void close() = 0;
 
   /// Stops (`true`) or resumes reading frames: while paused, what the
@@ -37,11 +56,11 @@ public:
   virtual void pause_reading(bool paused) = 0;
 
   /// Moves the text frames queued since the last call to the end of `out`.
-  /// The session sends one `ws_ready` when the first frame lands in an empty
+  /// The session reports `ready` when the first frame lands in an empty
   /// queue, so under load one message carries many frames. Thread-safe.
   virtual void take_frames(std::vector<std::string>& out) = 0;
 
-  /// The listener has processed `n` frames (taken, or `ws_binary`). A
+  /// The listener has processed `n` frames (taken, or `binary`). A
   /// session reads at most `frame_window` frames ahead of the listener, so
   /// that a listener slower than the socket does not pile frames up in
   /// memory. Thread-safe.
@@ -59,7 +78,8 @@ public:
   /// Opens `url` (`ws://` or `wss://`, query string kept as given) and reports
   /// to `listener`. Never blocks.
   virtual std::shared_ptr<ws_session>
-  open(const std::string& url, caf::actor listener, std::uint64_t session) = 0;
+  open(const std::string& url, std::shared_ptr<ws_listener> listener,
+       std::uint64_t session) = 0;
 };
 
 /// The real transport: Boost.Beast on an io_context thread of its own, TLS

@@ -4,8 +4,9 @@
 
 #include "actors/connection.hpp"
 
+#include "actors/client_state.hpp"
+#include "actors/rtm_protocol.hpp"
 #include "slackrtm/error.hpp"
-#include "src/client_state.hpp"
 #include "tests/unit/fake_transport.hpp"
 #include "tests/unit/fixture.hpp"
 
@@ -47,7 +48,7 @@ supervisor_probe(caf::event_based_actor*, std::shared_ptr<int> hellos,
   return {
       [=](hello_atom) { ++*hellos; },
       [=](goodbye_atom) { ++*goodbyes; },
-      [=](rtm_reply& msg) { replies->push_back(msg.reply.json()); },
+      [=](socket_reply& msg) { replies->push_back(msg.reply.json()); },
   };
 }
 
@@ -84,7 +85,8 @@ struct fixture : slackrtm::test::fixture {
     cfg.dispatcher = sys.spawn(event_sink, events, marks, identities, batches);
     cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies, goodbyes);
     cfg.transport = transport;
-    cfg.rtm_connect = [this](caf::actor) { ++rtm_connect_calls; };
+    cfg.protocol = std::make_shared<rtm_protocol>();
+    cfg.connect = [this](caf::actor) { ++rtm_connect_calls; };
     cfg.ping_interval = 1s;
     cfg.pong_timeout = 2s;
     cfg.shared = shared;
@@ -107,7 +109,7 @@ struct fixture : slackrtm::test::fixture {
   }
 
   void answer_rtm_connect(const std::string& url) {
-    rtm_connect_result res;
+    connect_result res;
     res.ok = true;
     res.url = url;
     res.identity = R"({"self":{"id":"U0BOT"},"team":{"id":"T1"}})";
@@ -359,7 +361,7 @@ CAF_TEST(a lost socket ends the actor with a transient error) {
 }
 
 CAF_TEST(a refused token ends the actor with a fatal error) {
-  rtm_connect_result res;
+  connect_result res;
   res.error = "invalid_auth";
   self->send(conn, res);
   drain();
@@ -368,7 +370,7 @@ CAF_TEST(a refused token ends the actor with a fatal error) {
 }
 
 CAF_TEST(a failed rtm.connect for other reasons is transient) {
-  rtm_connect_result res;
+  connect_result res;
   res.error = "ratelimited";
   res.retry_after = 7;
   self->send(conn, res);

@@ -48,7 +48,8 @@ struct fake_transport : ws_transport {
   std::shared_ptr<fake_session> session;
   std::uint64_t session_id = 0;
 
-  std::shared_ptr<ws_session> open(const std::string& url, caf::actor,
+  std::shared_ptr<ws_session> open(const std::string& url,
+                                   std::shared_ptr<ws_listener>,
                                    std::uint64_t id) override {
     urls.push_back(url);
     session = std::make_shared<fake_session>();

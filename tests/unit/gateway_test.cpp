@@ -4,8 +4,8 @@
 
 #include "actors/gateway.hpp"
 
-#include "src/logger.hpp"
 #include "tests/unit/fixture.hpp"
+#include "util/logger.hpp"
 
 using namespace slackrtm;
 

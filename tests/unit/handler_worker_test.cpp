@@ -5,8 +5,8 @@
 #include "actors/handler_worker.hpp"
 
 #include "actors/dispatcher.hpp"
-#include "src/logger.hpp"
 #include "tests/unit/fixture.hpp"
+#include "util/logger.hpp"
 
 using namespace slackrtm;
 

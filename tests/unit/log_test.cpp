@@ -1,7 +1,7 @@
 // Tokens never reach a log line, whatever their shape.
 #define CAF_SUITE log
 
-#include "src/logger.hpp"
+#include "util/logger.hpp"
 
 #include <caf/test/unit_test.hpp>
 

@@ -4,7 +4,7 @@
 
 #include "actors/supervisor.hpp"
 
-#include "src/client_state.hpp"
+#include "actors/client_state.hpp"
 #include "tests/unit/fixture.hpp"
 
 #include <optional>
@@ -121,7 +121,7 @@ struct fixture : slackrtm::test::fixture {
   // Slack's reply to frame `id`, as it reaches the supervisor.
   void reply(std::uint64_t id, const std::string& fields) {
     auto text = R"({"reply_to":)" + std::to_string(id) + "," + fields + "}";
-    self->send(sup, rtm_reply{event{nlohmann::json::parse(text)}});
+    self->send(sup, socket_reply{id, event{nlohmann::json::parse(text)}});
     drain();
   }
 

@@ -1,7 +1,7 @@
 // URL parsing keeps the query string exactly; form encoding.
 #define CAF_SUITE url
 
-#include "src/url.hpp"
+#include "util/url.hpp"
 
 #include <caf/test/unit_test.hpp>
 

@@ -1,6 +1,6 @@
 // Builds the actor system (with CAF's middleman when nodes may join), the
 // socket transport, the handler workers and the dispatcher.
-#include "src/engine.hpp"
+#include "actors/engine.hpp"
 
 #include <algorithm>
 #include <thread>

@@ -1,6 +1,6 @@
 // A relayed call fails on the node with the same exception type, error code
 // and answer that the hub saw.
-#include "src/relay.hpp"
+#include "actors/relay.hpp"
 
 #include "slackrtm/error.hpp"
 

@@ -1,5 +1,5 @@
 // Promises of RTM sends, completed by the connection actor.
-#include "src/client_state.hpp"
+#include "actors/client_state.hpp"
 
 #include "slackrtm/error.hpp"
 

@@ -14,8 +14,8 @@
 #include "actors/handler_worker.hpp"
 #include "actors/messages.hpp"
 #include "slackrtm/options.hpp"
-#include "src/logger.hpp"
 #include "transport/ws_transport.hpp"
+#include "util/logger.hpp"
 
 namespace slackrtm {
 

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "slackrtm/client.hpp"
-#include "src/logger.hpp"
+#include "util/logger.hpp"
 
 namespace slackrtm {
 

@@ -1,5 +1,5 @@
 // URL parsing and form encoding, kept free of Beast so it compiles fast.
-#include "src/url.hpp"
+#include "util/url.hpp"
 
 #include <cctype>
 
