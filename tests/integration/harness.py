@@ -167,7 +167,14 @@ class RtmSocket:
         answer = sim.api("rtm.connect", connect_params)
         if not answer.get("ok"):
             raise AssertionError(f"rtm.connect failed: {answer}")
-        url = urllib.parse.urlsplit(answer["url"])
+        self._open(answer["url"])
+        hello = self.recv(10)
+        if hello != {"type": "hello"}:
+            raise AssertionError(f"expected hello, got {hello}")
+
+    def _open(self, url):
+        """The TCP connection and WebSocket handshake to `url`, as given."""
+        url = urllib.parse.urlsplit(url)
         self.sock = socket.create_connection((url.hostname, url.port), 10)
         key = base64.b64encode(os.urandom(16)).decode()
         target = url.path + ("?" + url.query if url.query else "")
@@ -182,9 +189,6 @@ class RtmSocket:
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         if b" 101 " not in head.split(b"\r\n")[0]:
             raise AssertionError(f"no WebSocket upgrade: {head!r}")
-        hello = self.recv(10)
-        if hello != {"type": "hello"}:
-            raise AssertionError(f"expected hello, got {hello}")
 
     def _fill(self):
         chunk = self.sock.recv(65536)
@@ -213,9 +217,12 @@ class RtmSocket:
         return opcode, payload
 
     def send(self, frame):
-        data = json.dumps(frame).encode()
+        self.send_raw(0x1, json.dumps(frame).encode())
+
+    def send_raw(self, opcode, data):
+        """One masked frame, as a client sends it."""
         mask = os.urandom(4)
-        head = bytes([0x81])
+        head = bytes([0x80 | opcode])
         if len(data) < 126:
             head += bytes([0x80 | len(data)])
         elif len(data) < 65536:
@@ -234,8 +241,7 @@ class RtmSocket:
                 opcode, payload = frame
                 if opcode == 0x1:
                     return json.loads(payload)
-                if opcode == 0x8:
-                    raise ConnectionError("server closed the socket")
+                self._control(opcode, payload)
                 continue
             left = deadline - time.monotonic()
             if left <= 0:
@@ -245,6 +251,11 @@ class RtmSocket:
                 self._fill()
             except socket.timeout:
                 return None
+
+    def _control(self, opcode, payload):
+        """A frame other than text: a close frame ends the socket."""
+        if opcode == 0x8:
+            raise ConnectionError("server closed the socket")
 
     def events(self, count, timeout):
         """The next `count` frames (fails the test when they do not come)."""

@@ -25,37 +25,14 @@ bool is_event_list(const json& body) {
   return events != body.end() && events->is_array() && !body.contains("type");
 }
 
-http_reply bad_arguments(std::string detail) {
-  return json_reply(400, {{"ok", false},
-                          {"error", "invalid_arguments"},
-                          {"detail", std::move(detail)}});
-}
-
-// An optional integer field within [lo, hi]; false if present but invalid.
-bool int_field(const json& body, const char* key, long long lo, long long hi,
-               std::optional<long long>& out) {
-  auto i = body.find(key);
-  if (i == body.end() || i->is_null())
-    return true;
-  if (!i->is_number_integer())
-    return false;
-  auto v =
-      i->is_number_unsigned()
-          ? static_cast<long long>(std::min<std::uint64_t>(
-                i->get<std::uint64_t>(), static_cast<std::uint64_t>(hi) + 1))
-          : i->get<long long>();
-  if (v < lo || v > hi)
-    return false;
-  out = v;
-  return true;
-}
-
 } // namespace
 
 http_reply simulator::control(bool is_get, std::string_view name,
                               std::string_view body) {
   if (name == "flood")
     return control_flood(is_get, body);
+  if (name.substr(0, 11) == "socket_mode")
+    return links_.control(is_get, name.substr(11), body);
   bool get_name = control_gets.count(name) != 0;
   if (!get_name && control_posts.count(name) == 0)
     return json_reply(404, {{"ok", false}, {"error", "unknown_control"}});
@@ -77,14 +54,9 @@ http_reply simulator::control(bool is_get, std::string_view name,
   if (name == "workspaces")
     return json_reply(200, {{"ok", true}, {"workspaces", workspaces_json()}});
 
-  json args = json::object();
-  auto first = body.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos) {
-    auto parsed = parse_json(body);
-    if (!parsed || !parsed->is_object())
-      return json_reply(400, {{"ok", false}, {"error", "invalid_json"}});
-    args = std::move(*parsed);
-  }
+  json args;
+  if (auto error = json_body_arg(body, args))
+    return *error;
   team_filter ws;
   if (team_filtered.count(name) != 0 &&
       (name != "inject" || is_event_list(args))) {
@@ -114,6 +86,7 @@ http_reply simulator::control(bool is_get, std::string_view name,
   if (name == "revoke")
     return control_revoke(args);
   // reset
+  links_.reset();
   rec_.clear();
   faults_.clear();
   answer_pings_ = true;
@@ -143,39 +116,25 @@ http_reply simulator::control_message(const json& body, team_filter ws) {
 
 http_reply simulator::control_inject(const json& body, team_filter ws) {
   std::size_t delivered = 0;
+  auto inject = [&](const json& event) {
+    delivered += send_frame(text_payload(dump(event)), ws);
+    // Socket Mode apps get what is an event: an object with a type.
+    if (event.is_object() && event.contains("type"))
+      to_apps(event, ws);
+  };
   if (is_event_list(body)) {
     for (const auto& e : body["events"])
-      delivered += send_frame(text_payload(dump(e)), ws);
+      inject(e);
   } else {
-    delivered = send_frame(text_payload(dump(body)), ws);
+    inject(body);
   }
   return json_reply(200, {{"ok", true}, {"delivered", delivered}});
 }
 
 http_reply simulator::control_raw(const json& body, team_filter ws) {
-  // "text_base64": a text frame of any bytes, such as invalid UTF-8, which
-  // a JSON string cannot carry.
-  std::string key;
-  int given = 0;
-  for (auto k : {"text", "binary", "text_base64"})
-    if (body.contains(k)) {
-      key = k;
-      ++given;
-    }
-  if (given != 1)
-    return bad_arguments("give exactly one of text, binary and text_base64");
-  auto& value = body.at(key);
-  if (!value.is_string())
-    return bad_arguments(key + " must be a string");
-  auto bytes = value.get<std::string>();
-  if (key == "text_base64") {
-    auto decoded = unbase64(bytes);
-    if (!decoded)
-      return bad_arguments("text_base64 is not base64");
-    bytes = std::move(*decoded);
-  }
-  payload p = text_payload(std::move(bytes));
-  p.binary = key == "binary";
+  payload p;
+  if (auto error = raw_frame_arg(body, p))
+    return *error;
   auto n = send_frame(p, ws);
   return json_reply(200, {{"ok", true}, {"delivered", n}});
 }
@@ -229,8 +188,14 @@ http_reply simulator::control_revoke(const json& body) {
         ids.push_back(t);
     what = "the tokens of team " + workspaces_[*ws].id;
   }
-  for (auto t : ids)
+  // An app token's sockets are Socket Mode's to close.
+  std::size_t links_closed = 0;
+  for (auto t : ids) {
     tokens_[t].revoked = !restore;
+    if (tokens_[t].app)
+      links_closed +=
+          links_.set_revoked(*workspaces_[tokens_[t].workspace].app, !restore);
+  }
   if (restore) {
     log_line("restored " + what);
     return json_reply(200, {{"ok", true}, {"restored", ids.size()}});
@@ -243,10 +208,10 @@ http_reply simulator::control_revoke(const json& body) {
   auto closed = hub_.drop(drop_mode::close, &victims);
   for (auto id : closed)
     ws_closed(id);
-  log_line("revoked " + what + ", " + std::to_string(closed.size()) +
-           " socket(s) closed");
-  return json_reply(
-      200, {{"ok", true}, {"revoked", ids.size()}, {"closed", closed.size()}});
+  auto n = closed.size() + links_closed;
+  log_line("revoked " + what + ", " + std::to_string(n) + " socket(s) closed");
+  return json_reply(200,
+                    {{"ok", true}, {"revoked", ids.size()}, {"closed", n}});
 }
 
 http_reply simulator::control_pings(const json& body) {
@@ -344,13 +309,9 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
     status["armed"] = armed_ != nullptr;
     return json_reply(200, status);
   }
-  json args = json::object();
-  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    auto parsed = parse_json(body);
-    if (!parsed || !parsed->is_object())
-      return json_reply(400, {{"ok", false}, {"error", "invalid_json"}});
-    args = std::move(*parsed);
-  }
+  json args;
+  if (auto error = json_body_arg(body, args))
+    return *error;
   flood_spec spec;
   std::optional<long long> count, size, channels, connection;
   if (!int_field(args, "count", 1, 10000000, count) ||

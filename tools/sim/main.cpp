@@ -16,6 +16,7 @@ namespace {
 const char* const usage =
     "usage: slackrtm-sim [--port=N] [--host=127.0.0.1] [--token=TOKEN]...\n"
     "                    [--workspace=TEAM_ID:TOKEN[:NAME]]...\n"
+    "                    [--app-token=[TEAM_ID:]xapp-TOKEN]...\n"
     "                    [--tls-cert=PEM --tls-key=PEM] [--url-ttl=SECONDS]\n"
     "                    [--port-file=PATH] [--quiet] [--lenient-urls]\n"
     "                    [--users=N] [--channels=N]\n";
@@ -68,6 +69,19 @@ sim::workspace_option parse_workspace(const std::string& value) {
   return w;
 }
 
+// "[TEAM_ID:]xapp-...": a team's Socket Mode app token. Messages never
+// quote the value.
+sim::app_token_option parse_app_token(const std::string& value) {
+  sim::app_token_option a;
+  auto colon = value.find(':');
+  if (colon != std::string::npos)
+    a.team = value.substr(0, colon);
+  a.token = value.substr(colon == std::string::npos ? 0 : colon + 1);
+  if (a.token.compare(0, 5, "xapp-") != 0 || a.token.size() == 5)
+    fail("--app-token wants [TEAM_ID:]xapp-TOKEN");
+  return a;
+}
+
 // Each team once, each token in one team only; T0SIM0001 is --token's.
 void check_workspaces(const sim::server_options& opts) {
   std::map<std::string, std::string> owner; // token -> team
@@ -84,6 +98,18 @@ void check_workspaces(const sim::server_options& opts) {
     if (!fresh)
       fail("--workspace: the token of team " + w.id +
            " already belongs to team " + i->second);
+  }
+  std::set<std::string> apps;
+  for (const auto& a : opts.app_tokens) {
+    auto team = a.team.empty() ? std::string(default_team) : a.team;
+    if (teams.count(team) == 0)
+      fail("--app-token: no team " + team);
+    if (!apps.insert(team).second)
+      fail("--app-token: team " + team + " has an app token already");
+    auto [i, fresh] = owner.emplace(a.token, team);
+    if (!fresh)
+      fail("--app-token: the app token of team " + team +
+           " is a token of team " + i->second + " already");
   }
 }
 
@@ -126,6 +152,8 @@ int main(int argc, char** argv) {
       opts.tokens.push_back(value);
     else if (name == "workspace")
       opts.workspaces.push_back(parse_workspace(value));
+    else if (name == "app-token")
+      opts.app_tokens.push_back(parse_app_token(value));
     else if (name == "tls-cert")
       opts.tls_cert = value;
     else if (name == "tls-key")

@@ -1,5 +1,6 @@
 // server.cpp — the network server (Beast): one port, plain or TLS, serving
-// HTTP/1.1 keep-alive and handing /rtm/ upgrades to websocket.cpp.
+// HTTP/1.1 keep-alive and handing /rtm/ (RTM) and /link/ (Socket Mode)
+// upgrades to websocket.cpp.
 #include "server.hpp"
 #include "simulator.hpp"
 #include "websocket.hpp"
@@ -55,6 +56,24 @@ bool is_http_parse_error(const error_code& ec) {
          http::make_error_code(http::error::bad_target).category();
 }
 
+// The simulator's timers, on the io_context's one thread.
+class timer_scheduler final : public scheduler {
+public:
+  explicit timer_scheduler(net::io_context& ioc) : ioc_(ioc) {}
+
+  void after(std::chrono::milliseconds delay,
+             std::function<void()> fn) override {
+    auto timer = std::make_shared<net::steady_timer>(ioc_, delay);
+    timer->async_wait([timer, fn = std::move(fn)](error_code ec) {
+      if (!ec)
+        fn();
+    });
+  }
+
+private:
+  net::io_context& ioc_;
+};
+
 class server {
 public:
   server(net::io_context& ioc, const server_options& opts);
@@ -64,6 +83,7 @@ public:
   unsigned short port() const { return port_; }
   simulator& sim() { return *sim_; }
   socket_registry& sockets() { return sockets_; }
+  socket_registry& links() { return links_; }
   bool lenient_urls() const { return lenient_urls_; }
 
 private:
@@ -78,6 +98,9 @@ private:
   std::string api_url_;
   // The open WebSockets; the simulator reaches them through this.
   socket_registry sockets_;
+  // The open Socket Mode sockets, numbered apart from the RTM ones.
+  socket_registry links_;
+  timer_scheduler timers_;
   std::unique_ptr<simulator> sim_;
   bool lenient_urls_ = false;
 };
@@ -185,6 +208,13 @@ private:
 
     if (starts_with(path, "/rtm/") && websocket::is_upgrade(req))
       return upgrade(std::move(parts));
+    if (path == "/link/" && websocket::is_upgrade(req)) {
+      // The ticket and app_id are in the query, checked by Socket Mode.
+      lowest().expires_never();
+      return run_websocket(std::move(stream_), parser_->release(),
+                           std::move(parts.query), srv_.links(),
+                           srv_.sim().socket_mode_protocol());
+    }
     if (starts_with(path, "/api/")) {
       if (!get && !post)
         return respond(not_allowed());
@@ -207,7 +237,7 @@ private:
         return respond(not_allowed());
       return respond(srv_.sim().control(get, path.substr(6), req.body()));
     }
-    if (starts_with(path, "/rtm/")) {
+    if (starts_with(path, "/rtm/") || path == "/link/") {
       return respond(json_reply(
           400, {{"ok", false}, {"error", "websocket_upgrade_required"}}));
     }
@@ -336,7 +366,7 @@ std::string domain_of(const std::string& name) {
 }
 
 server::server(net::io_context& ioc, const server_options& opts)
-    : ioc_(ioc), acceptor_(ioc), accept_retry_(ioc) {
+    : ioc_(ioc), acceptor_(ioc), accept_retry_(ioc), timers_(ioc) {
   if (!opts.tls_cert.empty()) {
     tls_.emplace(ssl::context::tls_server);
     tls_->set_options(ssl::context::default_workarounds |
@@ -359,14 +389,18 @@ server::server(net::io_context& ioc, const server_options& opts)
   auto authority = host + ":" + std::to_string(port_);
   api_url_ = (tls_ ? "https://" : "http://") + authority + "/api/";
   sim_config cfg;
-  cfg.workspaces.push_back({"T0SIM0001", "Simulated", "sim", opts.tokens});
+  cfg.workspaces.push_back({"T0SIM0001", "Simulated", "sim", opts.tokens, {}});
   for (const auto& w : opts.workspaces)
-    cfg.workspaces.push_back({w.id, w.name, domain_of(w.name), {w.token}});
+    cfg.workspaces.push_back({w.id, w.name, domain_of(w.name), {w.token}, {}});
+  for (const auto& a : opts.app_tokens)
+    for (auto& w : cfg.workspaces)
+      if (w.id == (a.team.empty() ? cfg.workspaces.front().id : a.team))
+        w.app_token = a.token;
   cfg.url_ttl = std::chrono::seconds(opts.url_ttl);
   cfg.ws_base = (tls_ ? "wss://" : "ws://") + authority;
   cfg.extra_users = opts.extra_users;
   cfg.extra_channels = opts.extra_channels;
-  sim_ = std::make_unique<simulator>(std::move(cfg), sockets_);
+  sim_ = std::make_unique<simulator>(std::move(cfg), sockets_, links_, timers_);
   lenient_urls_ = opts.lenient_urls;
 }
 

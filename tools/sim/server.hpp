@@ -14,6 +14,13 @@ struct workspace_option {
   std::string name;
 };
 
+// One --app-token: the Socket Mode app-level token of a team (empty team:
+// the default one).
+struct app_token_option {
+  std::string team;
+  std::string token;
+};
+
 struct server_options {
   std::string host = "127.0.0.1";
   unsigned short port = 0;
@@ -21,6 +28,8 @@ struct server_options {
   std::vector<std::string> tokens;
   // Further teams, each with its own id, name and token.
   std::vector<workspace_option> workspaces;
+  // Socket Mode: at most one app token per team.
+  std::vector<app_token_option> app_tokens;
   std::string tls_cert;
   std::string tls_key;
   long url_ttl = 30;

@@ -117,22 +117,27 @@ std::string ts_generator::next() {
   return buf;
 }
 
+std::string random_hex(std::mt19937_64& rng) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (int i = 0; i < 2; ++i) {
+    auto bits = rng();
+    for (int j = 0; j < 16; ++j, bits >>= 4)
+      hex += digits[bits & 0xf];
+  }
+  return hex;
+}
+
 ticket_book::ticket_book(std::chrono::seconds ttl)
     : ttl_(ttl), rng_(std::random_device{}()) {}
 
 std::string ticket_book::issue(std::size_t owner) {
   auto now = steady::now();
   expire(now);
-  static constexpr char digits[] = "0123456789abcdef";
   std::string ticket;
-  do {
-    ticket.clear();
-    for (int i = 0; i < 2; ++i) {
-      auto bits = rng_();
-      for (int j = 0; j < 16; ++j, bits >>= 4)
-        ticket += digits[bits & 0xf];
-    }
-  } while (valid_.count(ticket) != 0);
+  do
+    ticket = random_hex(rng_);
+  while (valid_.count(ticket) != 0);
   valid_.emplace(ticket, owner);
   by_age_.emplace_back(now, ticket);
   return ticket;
@@ -363,8 +368,10 @@ api_params parse_api_params(std::string_view query,
       out.params[k] = v;
   }
   auto auth = trim(authorization);
-  if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ")
+  if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
     out.token = std::string(trim(auth.substr(7)));
+    out.bearer = !out.token->empty();
+  }
   auto t = out.params.find("token");
   if (t != out.params.end()) {
     if (!out.token && t->is_string())

@@ -54,6 +54,9 @@ private:
   std::int64_t counter_ = 0;
 };
 
+// 32 random hexadecimal digits.
+std::string random_hex(std::mt19937_64& rng);
+
 // Socket URL tickets: single use, valid for a fixed time after issue. Each
 // remembers its owner (the token whose rtm.connect issued it).
 class ticket_book {
@@ -162,6 +165,8 @@ target_parts split_target(std::string_view target);
 struct api_params {
   json params = json::object();
   std::optional<std::string> token;
+  // The token came in an Authorization header, not as a parameter.
+  bool bearer = false;
   bool bad_json = false;
 };
 api_params parse_api_params(std::string_view query,

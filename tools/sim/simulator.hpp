@@ -2,9 +2,11 @@
 // the /_sim control interface; it reaches sockets only through socket_hub.
 #pragma once
 
+#include "control_args.hpp"
 #include "flood.hpp"
 #include "sim_state.hpp"
 #include "socket_hub.hpp"
+#include "socket_mode.hpp"
 #include "team.hpp"
 #include "websocket.hpp"
 
@@ -20,21 +22,14 @@
 
 namespace sim {
 
-struct http_reply {
-  int status = 200;
-  std::string content_type = "application/json; charset=utf-8";
-  std::string body;
-  std::optional<int> retry_after;
-};
-
-http_reply json_reply(int status, const json& body);
-
-// One simulated workspace (team) and the tokens that belong to it.
+// One simulated workspace (team) and the tokens that belong to it: bot
+// tokens, and its Socket Mode app's app-level token.
 struct workspace_config {
   std::string id;
   std::string name;
   std::string domain;
   std::vector<std::string> tokens;
+  std::string app_token;
 };
 
 struct sim_config {
@@ -63,10 +58,15 @@ struct api_call {
 };
 
 // One class, its members defined by role: simulator.cpp (workspaces, tokens
-// and sockets), web_api.cpp, rtm_socket.cpp and control.cpp.
+// and sockets), web_api.cpp, rtm_socket.cpp and control.cpp. Socket Mode is
+// its member's (socket_mode.hpp), on sockets of a hub of their own.
 class simulator final : public ws_protocol {
 public:
-  simulator(sim_config cfg, socket_hub& hub);
+  simulator(sim_config cfg, socket_hub& hub, socket_hub& link_hub,
+            scheduler& timers);
+
+  // The protocol of the Socket Mode sockets (/link/).
+  ws_protocol& socket_mode_protocol() { return links_; }
 
   // -- Web API (web_api.cpp) --------------------------------------------------
 
@@ -102,10 +102,14 @@ private:
     std::string id;
     std::string name;
     std::string domain;
+    // Its Socket Mode app, if it has an app token: the index of socket_mode.
+    std::optional<std::size_t> app;
   };
   struct token_state {
     std::size_t workspace = 0;
     bool revoked = false;
+    // The workspace's app-level token.
+    bool app = false;
   };
   struct socket_owner {
     std::size_t token = 0;
@@ -139,6 +143,10 @@ private:
   // An event to the open sockets of `ws` (or all), its "team" set to each
   // socket's workspace: serialised once per workspace.
   std::size_t send_event(json event, team_filter ws);
+  // An event to the Socket Mode app of `ws` (if it has an app token), or
+  // of every workspace, as an events_api envelope.
+  void to_app(std::size_t ws, const json& event);
+  void to_apps(const json& event, team_filter ws);
   json workspaces_json() const;
   // Sends a team change's events; returns how many frames went out.
   std::size_t deliver(const team_outcome& out, team_filter ws);
@@ -164,6 +172,7 @@ private:
   fault_queue faults_;
   recorder rec_;
   team team_;
+  socket_mode links_;
   std::vector<workspace> workspaces_;
   std::vector<token_state> tokens_;
   std::unordered_map<std::string, std::size_t> token_ids_;

@@ -25,21 +25,38 @@ std::vector<std::uint64_t> socket_registry::open_sockets() const {
   return ids;
 }
 
+ws_link* socket_registry::find(std::uint64_t conn) const {
+  auto i = open_.find(conn);
+  return i == open_.end() ? nullptr : i->second.get();
+}
+
 bool socket_registry::flood(std::uint64_t conn,
                             std::shared_ptr<flood_stream> s) {
-  auto i = open_.find(conn);
-  if (i == open_.end())
-    return false;
-  i->second->flood(std::move(s));
-  return true;
+  auto* link = find(conn);
+  if (link)
+    link->flood(std::move(s));
+  return link != nullptr;
 }
 
 bool socket_registry::send(std::uint64_t conn, const payload& p) {
-  auto i = open_.find(conn);
-  if (i == open_.end())
-    return false;
-  i->second->send(p);
-  return true;
+  auto* link = find(conn);
+  if (link)
+    link->send(p);
+  return link != nullptr;
+}
+
+bool socket_registry::ping(std::uint64_t conn, const std::string& payload) {
+  auto* link = find(conn);
+  if (link)
+    link->ping(payload);
+  return link != nullptr;
+}
+
+bool socket_registry::set_faults(std::uint64_t conn, const wire_faults& f) {
+  auto* link = find(conn);
+  if (link)
+    link->set_faults(f);
+  return link != nullptr;
 }
 
 std::size_t socket_registry::broadcast(const payload& p) {

@@ -1,5 +1,6 @@
 // web_api.cpp — Web API calls (HTTP /api/...): tokens, injected faults,
-// rtm.connect/start, auth.test, chat.postMessage; the rest is team_api.cpp's.
+// rtm.connect/start, apps.connections.open, auth.test, chat.postMessage; the
+// rest is team_api.cpp's.
 #include "simulator.hpp"
 
 #include <set>
@@ -12,7 +13,11 @@ namespace {
 constexpr std::size_t max_post_chars = 40000;
 
 const std::set<std::string, std::less<>> known_methods = {
-    "rtm.connect", "rtm.start", "auth.test", "chat.postMessage"};
+    "rtm.connect", "rtm.start", "auth.test", "chat.postMessage",
+    "apps.connections.open"};
+
+// The one method that takes an app-level token, and only from a header.
+const char* const app_method = "apps.connections.open";
 
 const char* reason(int status) {
   switch (status) {
@@ -50,6 +55,9 @@ api_call simulator::api_begin(std::uint64_t http_connection, std::string method,
   call.params = std::move(parsed.params);
   call.token = std::move(parsed.token);
   call.bad_json = parsed.bad_json;
+  // A token given as a parameter is ignored there.
+  if (call.method == app_method && !parsed.bearer)
+    call.token.reset();
   json team;
   if (call.token) {
     if (auto i = token_ids_.find(*call.token); i != token_ids_.end()) {
@@ -108,8 +116,19 @@ http_reply simulator::api_finish(const api_call& call) {
     return answer(call, 200, {{"ok", false}, {"error", "invalid_auth"}});
   if (tokens_[*call.token_id].revoked)
     return answer(call, 200, {{"ok", false}, {"error", "token_revoked"}});
+  // App tokens open sockets, bot tokens do the rest: never the other way.
+  if (tokens_[*call.token_id].app != (call.method == app_method))
+    return answer(call, 200,
+                  {{"ok", false}, {"error", "not_allowed_token_type"}});
   auto ws = tokens_[*call.token_id].workspace;
   const auto& w = workspaces_[ws];
+
+  if (call.method == app_method) {
+    auto opened = links_.open_url(*w.app);
+    if (!opened.error.empty())
+      return answer(call, 200, {{"ok", false}, {"error", opened.error}});
+    return answer(call, 200, {{"ok", true}, {"url", opened.url}});
+  }
 
   if (call.method == "rtm.connect" || call.method == "rtm.start") {
     // The ticket remembers its token: the socket belongs to its workspace.

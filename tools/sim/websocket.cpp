@@ -1,5 +1,6 @@
 // websocket.cpp — the generic WebSocket session (Beast): handshake, reads,
-// write queue, flood writes, drops; the frames' meaning is the protocol's.
+// write queue, flood writes, pings, drops and wire faults; the frames'
+// meaning is the protocol's.
 #include "websocket.hpp"
 #include "flood.hpp"
 #include "sim_state.hpp"
@@ -30,6 +31,68 @@ using error_code = beast::error_code;
 // The upgrade request, as server.cpp hands it over.
 using request = beast::http::request<beast::http::string_body>;
 
+// Between the WebSocket and its stream: plays the wire fault Beast has no
+// option for, as Beast answers every ping itself: it drops the one pong the
+// session asks it to (as if written).
+template <class Stream>
+class wire_layer {
+public:
+  using next_layer_type = Stream;
+  using executor_type = typename Stream::executor_type;
+
+  explicit wire_layer(Stream&& s) : next_(std::move(s)) {}
+
+  Stream& next_layer() { return next_; }
+  const Stream& next_layer() const { return next_; }
+  executor_type get_executor() { return next_.get_executor(); }
+
+  // The next pong written is dropped.
+  void swallow_pong() { swallow_ = true; }
+
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& b, Handler&& h) {
+    next_.async_read_some(b, std::forward<Handler>(h));
+  }
+
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers& b, Handler&& h) {
+    if (swallow_ && is_pong(b)) {
+      swallow_ = false;
+      net::post(get_executor(),
+                beast::bind_front_handler(std::forward<Handler>(h),
+                                          error_code{}, net::buffer_size(b)));
+      return;
+    }
+    next_.async_write_some(b, std::forward<Handler>(h));
+  }
+
+private:
+  // Beast writes a pong (server side: unmasked) as one buffer, whole.
+  template <class Buffers>
+  static bool is_pong(const Buffers& b) {
+    unsigned char head[2] = {0, 0};
+    auto size = net::buffer_size(b);
+    if (size < 2 || net::buffer_copy(net::buffer(head), b) != 2)
+      return false;
+    return head[0] == 0x8a && head[1] < 126 && size == 2u + head[1];
+  }
+
+  Stream next_;
+  bool swallow_ = false;
+};
+
+template <class Stream>
+void teardown(beast::role_type role, wire_layer<Stream>& s, error_code& ec) {
+  using beast::websocket::teardown;
+  teardown(role, s.next_layer(), ec);
+}
+
+template <class Stream, class Handler>
+void async_teardown(beast::role_type role, wire_layer<Stream>& s, Handler&& h) {
+  using beast::websocket::async_teardown;
+  async_teardown(role, s.next_layer(), std::forward<Handler>(h));
+}
+
 template <class Stream>
 class ws_session final
     : public ws_link,
@@ -40,6 +103,10 @@ public:
         flood_timer_(ws_.get_executor()) {}
 
   void run(request req, std::string ticket) {
+    ws_.control_callback(
+        [this](websocket::frame_type kind, beast::string_view payload) {
+          on_control(kind, std::string_view(payload.data(), payload.size()));
+        });
     req_ = std::move(req);
     ticket_ = std::move(ticket);
     websocket::stream_base::timeout t;
@@ -60,12 +127,18 @@ public:
   }
 
   void send(const payload& p) override {
-    if (closing_ || finished_)
+    if (closing_ || finished_ || faults_.mute)
       return;
-    queue_.push_back({p, false});
-    if (!writing_)
-      write_next();
+    push({p, kind::data});
   }
+
+  void ping(const std::string& data) override {
+    if (closing_ || finished_ || faults_.mute)
+      return;
+    push({text_payload(data), kind::ping});
+  }
+
+  void set_faults(const wire_faults& f) override { faults_ = f; }
 
   void flood(std::shared_ptr<flood_stream> frames) override {
     if (closing_ || finished_)
@@ -85,10 +158,44 @@ public:
   }
 
 private:
+  enum class kind { data, close, ping, pong };
   struct outgoing {
     payload p;
-    bool close = false;
+    kind what = kind::data;
   };
+
+  void push(outgoing o) {
+    queue_.push_back(std::move(o));
+    if (!writing_)
+      write_next();
+  }
+
+  // A client's control frame: pongs go out late, or not at all, as the
+  // wire faults say; the protocol hears of every one.
+  void on_control(websocket::frame_type type, std::string_view data) {
+    if (type == websocket::frame_type::ping &&
+        (faults_.mute || faults_.pong_delay_ms != 0)) {
+      ws_.next_layer().swallow_pong();
+      if (!faults_.mute && faults_.pong_delay_ms > 0)
+        late_pong(std::string(data), faults_.pong_delay_ms);
+    }
+    if (!accepted_)
+      return;
+    auto what = type == websocket::frame_type::ping   ? ws_control::ping
+                : type == websocket::frame_type::pong ? ws_control::pong
+                                                      : ws_control::close;
+    protocol_.ws_control_frame(id_, what, data);
+  }
+
+  void late_pong(std::string data, long delay_ms) {
+    auto timer = std::make_shared<net::steady_timer>(ws_.get_executor());
+    timer->expires_after(std::chrono::milliseconds(delay_ms));
+    timer->async_wait([self = this->shared_from_this(), timer,
+                       data = std::move(data)](error_code ec) {
+      if (!ec && !self->closing_ && !self->finished_ && !self->faults_.mute)
+        self->push({text_payload(data), kind::pong});
+    });
+  }
 
   void close(websocket::close_code code) {
     if (closing_ || finished_)
@@ -96,9 +203,7 @@ private:
     closing_ = true;
     flood_.reset();
     close_code_ = code;
-    queue_.push_back({{}, true});
-    if (!writing_)
-      write_next();
+    push({{}, kind::close});
   }
 
   // Writes bytes that are no valid TLS record or WebSocket frame under the
@@ -138,11 +243,12 @@ private:
     accepted_ = opening.accepted;
     if (accepted_)
       hub_.attach(id_, this->shared_from_this());
-    send(opening.first);
+    if (opening.first.data)
+      send(opening.first);
     if (accepted_)
       protocol_.ws_ready(id_);
     if (!accepted_)
-      close(websocket::close_code::normal);
+      close(static_cast<websocket::close_code>(opening.close_code));
     do_read();
   }
 
@@ -189,16 +295,15 @@ private:
     }
     writing_ = true;
     auto self = this->shared_from_this();
-    if (queue_.front().close) {
+    const auto& front = queue_.front();
+    if (front.what == kind::close) {
       ws_.async_close(close_code_, [self](error_code) {
         self->writing_ = false;
         self->queue_.clear();
       });
       return;
     }
-    const auto& p = queue_.front().p;
-    ws_.binary(p.binary);
-    ws_.async_write(net::buffer(*p.data), [self](error_code ec, std::size_t) {
+    auto next = [self](error_code ec, std::size_t = 0) {
       if (ec) {
         // The read side sees the same failure and records the close.
         self->writing_ = false;
@@ -207,7 +312,18 @@ private:
       }
       self->queue_.pop_front();
       self->write_next();
-    });
+    };
+    const auto& text = *front.p.data;
+    // A control frame's payload is at most 125 bytes.
+    websocket::ping_data control(beast::string_view(
+        text.data(),
+        std::min(text.size(), websocket::ping_data::static_capacity)));
+    if (front.what == kind::ping)
+      return ws_.async_ping(control, next);
+    if (front.what == kind::pong)
+      return ws_.async_pong(control, next);
+    ws_.binary(front.p.binary);
+    ws_.async_write(net::buffer(text), next);
   }
 
   // A flood's frames are complete WebSocket frames: they go straight to the
@@ -244,7 +360,7 @@ private:
         });
   }
 
-  websocket::stream<Stream> ws_;
+  websocket::stream<wire_layer<Stream>> ws_;
   socket_registry& hub_;
   ws_protocol& protocol_;
   net::steady_timer flood_timer_;
@@ -256,6 +372,7 @@ private:
   beast::flat_buffer buffer_;
   std::deque<outgoing> queue_;
   websocket::close_code close_code_ = websocket::close_code::normal;
+  wire_faults faults_;
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
