@@ -1,15 +1,15 @@
 // The supervisor actor: keeps one connection actor alive. It restarts the
-// connection after every loss with exponential backoff and full jitter,
-// honours Retry-After, and gives up only on fatal errors (a refused token)
-// or when told to close. It owns the outbox, so that a frame whose socket
-// dies before Slack's reply goes out again on the next socket.
+// connection after every loss (its restart policy: backoff with jitter,
+// Retry-After) and gives up only on fatal errors (a refused token) or when
+// told to close. It owns the outbox, so that a frame whose socket dies
+// before Slack's reply goes out again on the next socket, and the send
+// throttle that paces those frames.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -19,6 +19,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
+#include "actors/restart_policy.hpp"
 #include "actors/send_throttle.hpp"
 
 namespace slackrtm {
@@ -32,11 +33,8 @@ struct supervisor_config {
   /// `goodbye`.
   std::function<caf::actor(caf::actor supervisor, bool successor)>
       spawn_connection;
-  /// Ceiling of the first delay; each attempt doubles it up to `max_backoff`.
-  std::chrono::milliseconds min_backoff{250};
-  std::chrono::milliseconds max_backoff{30000};
-  /// A connection that lived this long after hello resets the backoff.
-  std::chrono::milliseconds healthy_after{30000};
+  /// Backoff bounds and when a connection counts as healthy.
+  restart_policy::limits restarts;
   /// A socket draining after `goodbye` is closed at the latest this long
   /// after it, even if its successor has not said hello yet.
   std::chrono::milliseconds drain_limit{10000};
@@ -61,40 +59,72 @@ struct supervisor_config {
   std::uint64_t seed = std::random_device{}();
 };
 
-/// State of the supervisor.
-struct supervisor_state {
-  caf::actor connection;
+/// The supervisor's state, with one member function per message.
+class supervisor_state {
+public:
+  using pointer = caf::stateful_actor<supervisor_state>*;
+
+  explicit supervisor_state(pointer self) : self_(self) {
+    // nop
+  }
+
+  /// Spawns the first connection and returns the actor's behaviour.
+  caf::behavior make_behavior(supervisor_config cfg);
+
+  static inline const char* name = "slackrtm.supervisor";
+
+private:
+  // -- message handlers -------------------------------------------------------
+
+  void on_down(caf::down_msg& msg);
+  void on_hello();
+  void on_send(outgoing_frame& out);
+  void on_reply(socket_reply& msg);
+  void on_goodbye();
+  void on_expire(std::uint64_t request);
+  void on_close();
+
+  // -- connections ------------------------------------------------------------
+
+  void start_connection();
+  // Schedules the next connection after a loss (`code` says what kind).
+  void schedule_restart(conn_errc code, const std::string& reason,
+                        std::int32_t retry_after);
+  // Closes the socket left draining after `goodbye`, if any.
+  void retire_draining();
+  // Tells the application's lifecycle handler what just happened.
+  void announce(const char* kind, std::string reason = {},
+                std::chrono::milliseconds delay = {});
+
+  // -- sends ------------------------------------------------------------------
+
+  // Writes `request` now, or later when its channel has sent too much.
+  void transmit(std::uint64_t request);
+  // Writes `request` to the current socket under a fresh id.
+  void write(std::uint64_t request);
+  // Fails every send still waiting for its reply.
+  void fail_sends(const std::string& why);
+
+  pointer self_;
+  supervisor_config cfg_;
+  caf::actor connection_;
   /// The previous connection, still reading after `goodbye` until the
   /// current one says hello.
-  caf::actor draining;
-  /// Restarts since the last healthy connection.
-  std::uint32_t attempt = 0;
-  /// When the current connection said hello.
-  std::optional<caf::actor_clock::time_point> hello_at;
-  bool closing = false;
+  caf::actor draining_;
+  bool closing_ = false;
   /// True between the current connection's hello and its end.
-  bool connected = false;
-  std::string fatal_error;
-  outbox sends;
-  send_throttle throttle;
+  bool connected_ = false;
+  std::string fatal_error_;
+  restart_policy restarts_{{}, 0};
+  outbox sends_;
+  send_throttle throttle_;
   /// Sends waiting for the throttle (their timer resends them).
-  std::unordered_set<std::uint64_t> paced;
+  std::unordered_set<std::uint64_t> paced_;
   /// Application pings -> when they were last written (for their latency).
-  std::unordered_map<std::uint64_t, caf::actor_clock::time_point> pings;
-  std::minstd_rand rng;
-  static inline const char* name = "slackrtm.supervisor";
+  std::unordered_map<std::uint64_t, caf::actor_clock::time_point> pings_;
 };
 
-/// The delay before restart number `attempt` (0-based): uniform in
-/// [0, min(max, min * 2^attempt)], at least `retry_after`.
-std::chrono::milliseconds backoff_delay(std::uint32_t attempt,
-                                        std::chrono::milliseconds min,
-                                        std::chrono::milliseconds max,
-                                        std::chrono::seconds retry_after,
-                                        std::minstd_rand& rng);
-
 /// Spawns with `system.spawn(supervisor, cfg)`.
-caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
-                         supervisor_config cfg);
+caf::behavior supervisor(supervisor_state::pointer self, supervisor_config cfg);
 
 } // namespace slackrtm

@@ -238,8 +238,8 @@ struct client::impl {
   void start_supervisor() {
     supervisor_config cfg;
     cfg.shared = shared;
-    cfg.min_backoff = options.min_backoff;
-    cfg.max_backoff = options.max_backoff;
+    cfg.restarts.min_backoff = options.min_backoff;
+    cfg.restarts.max_backoff = options.max_backoff;
     cfg.send_timeout = options.send_timeout;
     cfg.lifecycle = lifecycle;
     cfg.workspace = workspace;

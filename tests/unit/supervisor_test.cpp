@@ -1,5 +1,5 @@
-// The supervisor's restart policy: backoff with full jitter, Retry-After,
-// immediate reconnect after goodbye, fatal errors end it, close ends it.
+// The supervisor: restarts with backoff, Retry-After, immediate reconnect
+// after goodbye, fatal errors end it, close ends it; the outbox and pacing.
 #define CAF_SUITE supervisor
 
 #include "actors/supervisor.hpp"
@@ -67,11 +67,17 @@ struct fixture : slackrtm::test::fixture {
   caf::actor sup;
 
   fixture() {
+    sup = sys.spawn(supervisor, config());
+    drain();
+  }
+
+  // The supervisor's configuration in these tests.
+  supervisor_config config() {
     supervisor_config cfg;
     cfg.shared = shared;
-    cfg.min_backoff = 100ms;
-    cfg.max_backoff = 1600ms;
-    cfg.healthy_after = 10s;
+    cfg.restarts.min_backoff = 100ms;
+    cfg.restarts.max_backoff = 1600ms;
+    cfg.restarts.healthy_after = 10s;
     cfg.seed = 42;
     cfg.send_timeout = 5s;
     cfg.lifecycle = sys.spawn(lifecycle_probe, notes);
@@ -82,8 +88,7 @@ struct fixture : slackrtm::test::fixture {
       return spawned.back();
     };
     cfg.on_stop = [this](const std::string& fatal) { stopped_with = fatal; };
-    sup = sys.spawn(supervisor, cfg);
-    drain();
+    return cfg;
   }
 
   // The base fixture's destructor fires pending timers after our members
@@ -155,22 +160,6 @@ struct fixture : slackrtm::test::fixture {
 };
 
 } // namespace
-
-CAF_TEST(backoff delays grow stay under the cap and are jittered) {
-  std::minstd_rand rng{7};
-  std::set<std::int64_t> distinct;
-  for (std::uint32_t attempt = 0; attempt < 12; ++attempt) {
-    auto ceiling = std::min<std::int64_t>(100 << std::min(attempt, 20u), 1600);
-    for (int i = 0; i < 50; ++i) {
-      auto d = backoff_delay(attempt, 100ms, 1600ms, 0s, rng);
-      CAF_CHECK(d.count() >= 0);
-      CAF_CHECK(d.count() <= ceiling);
-      distinct.insert(d.count());
-    }
-  }
-  CAF_CHECK(distinct.size() > 100u);
-  CAF_CHECK_EQUAL(backoff_delay(0, 100ms, 1600ms, 5s, rng), 5000ms);
-}
 
 CAF_TEST_FIXTURE_SCOPE(supervisor_tests, fixture)
 
@@ -436,6 +425,23 @@ CAF_TEST(refused frames fail at once and close fails what is pending) {
   drain();
   CAF_CHECK(failure_of(pending_result).find("client closed") !=
             std::string::npos);
+}
+
+CAF_TEST(the outbox holds at most outbox_capacity sends) {
+  self->send(sup, caf::close_atom::value);
+  drain();
+  auto cfg = config();
+  cfg.outbox_limits.capacity = 2;
+  sup = sys.spawn(supervisor, cfg);
+  drain();
+  auto first = submit(R"({"type":"message","text":"1"})");
+  auto second = submit(R"({"type":"message","text":"2"})");
+  auto third = submit(R"({"type":"message","text":"3"})");
+  CAF_REQUIRE(third.wait_for(0s) == std::future_status::ready);
+  CAF_CHECK_EQUAL(failure_of(third),
+                  "outbox full (2 frames awaiting Slack's reply)");
+  CAF_CHECK(first.wait_for(0s) == std::future_status::timeout);
+  CAF_CHECK(second.wait_for(0s) == std::future_status::timeout);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
