@@ -28,7 +28,7 @@ std::string host_of(const std::string& url) {
 // messages.
 class mailbox_listener final : public ws_listener {
 public:
-  explicit mailbox_listener(caf::actor actor) : actor_(std::move(actor)) {
+  explicit mailbox_listener(connection_actor actor) : actor_(std::move(actor)) {
     // nop
   }
 
@@ -49,23 +49,24 @@ public:
   }
 
 private:
-  caf::actor actor_;
+  connection_actor actor_;
 };
 
 } // namespace
 
-caf::behavior connection(connection_actor_state::pointer self,
-                         connection_config cfg) {
+connection_actor::behavior_type connection(connection_actor_state::pointer self,
+                                           connection_config cfg) {
   return self->state.make_behavior(std::move(cfg));
 }
 
-caf::behavior connection_actor_state::make_behavior(connection_config cfg) {
+connection_actor::behavior_type
+connection_actor_state::make_behavior(connection_config cfg) {
   cfg_ = std::move(cfg);
   cfg_.shared->state = connection_state::connecting;
   session_id_ = ++session_counter;
   self_->set_exit_handler(
       [this](caf::exit_msg& msg) { shutdown(std::move(msg.reason)); });
-  cfg_.connect(caf::actor_cast<caf::actor>(self_));
+  cfg_.connect(handle());
   return {
       [this](connect_result& res) { on_connect_result(res); },
       [this](ws_opened& msg) {
@@ -111,14 +112,12 @@ void connection_actor_state::on_connect_result(connect_result& res) {
   // The dispatcher hears the bot's id before any event of this socket.
   if (identity.is_object() && identity.contains("self") &&
       identity["self"].is_object())
-    self_->send(cfg_.dispatcher, identity_atom::value, cfg_.workspace,
-                identity["self"].value("id", std::string{}));
+    send_untyped(self_, cfg_.dispatcher, identity_atom::value, cfg_.workspace,
+                 identity["self"].value("id", std::string{}));
   cfg_.shared->set_identity(std::move(identity));
   log.info("opening socket to ", host_of(res.url));
   session_ = cfg_.transport->open(
-      res.url,
-      std::make_shared<mailbox_listener>(caf::actor_cast<caf::actor>(self_)),
-      session_id_);
+      res.url, std::make_shared<mailbox_listener>(handle()), session_id_);
   if (reading_paused_ && session_)
     session_->pause_reading(true);
 }
@@ -165,10 +164,10 @@ void connection_actor_state::on_ping() {
   // Pings are answered or the socket dies; forget the unanswered ones.
   if (pings_.size() > 16)
     pings_.erase(pings_.begin());
-  self_->delayed_send(self_, cfg_.ping_interval, ping_atom::value);
+  self_->delayed_send(handle(), cfg_.ping_interval, ping_atom::value);
   // The pong of a ping sent while the socket is not read cannot come.
   if (!reading_paused_)
-    self_->delayed_send(self_, cfg_.pong_timeout, silence_atom::value,
+    self_->delayed_send(handle(), cfg_.pong_timeout, silence_atom::value,
                         frames_seen_, pauses_);
 }
 
@@ -305,7 +304,7 @@ void connection_actor_state::on_hello() {
   cfg_.shared->log->info("connected");
   if (cfg_.supervisor)
     self_->send(cfg_.supervisor, hello_atom::value);
-  self_->delayed_send(self_, cfg_.ping_interval, ping_atom::value);
+  self_->delayed_send(handle(), cfg_.ping_interval, ping_atom::value);
 }
 
 bool connection_actor_state::own_pong(std::uint64_t reply_to) {
@@ -330,10 +329,14 @@ void connection_actor_state::drop_malformed(std::string_view why,
 
 void connection_actor_state::flush() {
   if (batch_.size() == 1)
-    self_->send(cfg_.dispatcher, std::move(batch_.front()));
+    send_untyped(self_, cfg_.dispatcher, std::move(batch_.front()));
   else if (!batch_.empty())
-    self_->send(cfg_.dispatcher, rtm_events{std::move(batch_)});
+    send_untyped(self_, cfg_.dispatcher, rtm_events{std::move(batch_)});
   batch_.clear();
+}
+
+connection_actor connection_actor_state::handle() const {
+  return caf::actor_cast<connection_actor>(self_);
 }
 
 void connection_actor_state::shutdown(caf::error reason) {

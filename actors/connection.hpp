@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/wire_protocol.hpp"
 #include "transport/ws_transport.hpp"
@@ -32,14 +33,14 @@ struct connection_config {
   /// Told `hello_atom` once the server said hello, `goodbye_atom` when the
   /// socket will close soon, and sent every reply to a client frame as
   /// `socket_reply` (may be null).
-  caf::actor supervisor;
+  supervisor_actor supervisor;
   /// Opens sockets; tests pass a fake.
   std::shared_ptr<ws_transport> transport;
   /// What the frames mean.
   std::shared_ptr<const wire_protocol> protocol;
   /// Starts the protocol's connect call, which ends with a `connect_result`
   /// sent to the given actor; must not block.
-  std::function<void(caf::actor)> connect;
+  std::function<void(connection_actor)> connect;
   /// Time between two pings once connected.
   std::chrono::milliseconds ping_interval{5000};
   /// A socket that delivers no frame at all (not even the pong) within this
@@ -57,14 +58,14 @@ struct connection_config {
 /// The connection actor's state, with one member function per message.
 class connection_actor_state {
 public:
-  using pointer = caf::stateful_actor<connection_actor_state>*;
+  using pointer = connection_actor::stateful_pointer<connection_actor_state>;
 
   explicit connection_actor_state(pointer self) : self_(self) {
     // nop
   }
 
   /// Starts the connect call and returns the actor's behaviour.
-  caf::behavior make_behavior(connection_config cfg);
+  connection_actor::behavior_type make_behavior(connection_config cfg);
 
   static inline const char* name = "slackrtm.connection";
 
@@ -96,6 +97,8 @@ private:
   void flush();
   // Every way out goes through here, while the state is still alive.
   void shutdown(caf::error reason);
+  // A handle to this actor (for its own timers and the transport).
+  connection_actor handle() const;
 
   pointer self_;
   connection_config cfg_;
@@ -130,7 +133,7 @@ private:
 };
 
 /// Spawns with `self->spawn(connection, cfg)`.
-caf::behavior connection(connection_actor_state::pointer self,
-                         connection_config cfg);
+connection_actor::behavior_type connection(connection_actor_state::pointer self,
+                                           connection_config cfg);
 
 } // namespace slackrtm

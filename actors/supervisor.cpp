@@ -7,12 +7,13 @@
 
 namespace slackrtm {
 
-caf::behavior supervisor(supervisor_state::pointer self,
-                         supervisor_config cfg) {
+supervisor_actor::behavior_type supervisor(supervisor_state::pointer self,
+                                           supervisor_config cfg) {
   return self->state.make_behavior(std::move(cfg));
 }
 
-caf::behavior supervisor_state::make_behavior(supervisor_config cfg) {
+supervisor_actor::behavior_type
+supervisor_state::make_behavior(supervisor_config cfg) {
   cfg_ = std::move(cfg);
   restarts_ = restart_policy{cfg_.restarts, cfg_.seed};
   sends_ = outbox{cfg_.outbox_limits};
@@ -126,7 +127,7 @@ void supervisor_state::on_send(outgoing_frame& out) {
     cfg_.shared->acks.fail(out.request, *refused);
     return;
   }
-  self_->delayed_send(self_, cfg_.send_timeout, expire_atom::value,
+  self_->delayed_send(handle(), cfg_.send_timeout, expire_atom::value,
                       out.request);
   if (connected_)
     transmit(out.request);
@@ -165,7 +166,7 @@ void supervisor_state::on_goodbye() {
   connection_ = nullptr;
   connected_ = false;
   announce("disconnected", "goodbye");
-  self_->delayed_send(self_, cfg_.drain_limit, retire_atom::value,
+  self_->delayed_send(handle(), cfg_.drain_limit, retire_atom::value,
                       draining_.address());
   schedule_restart(conn_errc::reconnect, "goodbye", 0);
 }
@@ -194,8 +195,7 @@ void supervisor_state::on_close() {
 void supervisor_state::start_connection() {
   announce("connecting");
   restarts_.starting();
-  connection_ = cfg_.spawn_connection(caf::actor_cast<caf::actor>(self_),
-                                      draining_ != nullptr);
+  connection_ = cfg_.spawn_connection(handle(), draining_ != nullptr);
   self_->monitor(connection_);
 }
 
@@ -209,9 +209,9 @@ void supervisor_state::schedule_restart(conn_errc code,
                          restarts_.attempt(), ", after: ", reason, ")");
   announce("reconnecting", reason, delay);
   if (delay.count() == 0)
-    self_->send(self_, restart_atom::value);
+    self_->send(handle(), restart_atom::value);
   else
-    self_->delayed_send(self_, delay, restart_atom::value);
+    self_->delayed_send(handle(), delay, restart_atom::value);
 }
 
 void supervisor_state::retire_draining() {
@@ -230,7 +230,7 @@ void supervisor_state::announce(const char* kind, std::string reason,
   handler_job job;
   job.event = event{note};
   job.workspace = cfg_.workspace;
-  self_->send(cfg_.lifecycle, std::move(job));
+  send_untyped(self_, cfg_.lifecycle, std::move(job));
 }
 
 // -- sends --------------------------------------------------------------------
@@ -253,7 +253,7 @@ void supervisor_state::transmit(std::uint64_t request) {
     auto wait = throttle_.book_message(channel, now);
     if (wait.count() > 0) {
       paced_.insert(request);
-      self_->delayed_send(self_, wait, pace_atom::value, request);
+      self_->delayed_send(handle(), wait, pace_atom::value, request);
       return;
     }
   }
@@ -273,6 +273,10 @@ void supervisor_state::write(std::uint64_t request) {
     sends_.remove(request);
     cfg_.shared->acks.resolve(request, nlohmann::json{{"ok", true}});
   }
+}
+
+supervisor_actor supervisor_state::handle() const {
+  return caf::actor_cast<supervisor_actor>(self_);
 }
 
 void supervisor_state::fail_sends(const std::string& why) {

@@ -17,6 +17,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/outbox.hpp"
 #include "actors/restart_policy.hpp"
@@ -31,7 +32,7 @@ struct supervisor_config {
   /// Spawns a new connection actor reporting `hello_atom` to the given
   /// supervisor; `successor` when it replaces a socket still draining after
   /// `goodbye`.
-  std::function<caf::actor(caf::actor supervisor, bool successor)>
+  std::function<connection_actor(supervisor_actor supervisor, bool successor)>
       spawn_connection;
   /// Backoff bounds and when a connection counts as healthy.
   restart_policy::limits restarts;
@@ -62,14 +63,14 @@ struct supervisor_config {
 /// The supervisor's state, with one member function per message.
 class supervisor_state {
 public:
-  using pointer = caf::stateful_actor<supervisor_state>*;
+  using pointer = supervisor_actor::stateful_pointer<supervisor_state>;
 
   explicit supervisor_state(pointer self) : self_(self) {
     // nop
   }
 
   /// Spawns the first connection and returns the actor's behaviour.
-  caf::behavior make_behavior(supervisor_config cfg);
+  supervisor_actor::behavior_type make_behavior(supervisor_config cfg);
 
   static inline const char* name = "slackrtm.supervisor";
 
@@ -104,13 +105,15 @@ private:
   void write(std::uint64_t request);
   // Fails every send still waiting for its reply.
   void fail_sends(const std::string& why);
+  // A handle to this actor (for its own timers and its connections).
+  supervisor_actor handle() const;
 
   pointer self_;
   supervisor_config cfg_;
-  caf::actor connection_;
+  connection_actor connection_;
   /// The previous connection, still reading after `goodbye` until the
   /// current one says hello.
-  caf::actor draining_;
+  connection_actor draining_;
   bool closing_ = false;
   /// True between the current connection's hello and its end.
   bool connected_ = false;
@@ -125,6 +128,7 @@ private:
 };
 
 /// Spawns with `system.spawn(supervisor, cfg)`.
-caf::behavior supervisor(supervisor_state::pointer self, supervisor_config cfg);
+supervisor_actor::behavior_type supervisor(supervisor_state::pointer self,
+                                           supervisor_config cfg);
 
 } // namespace slackrtm

@@ -173,7 +173,7 @@ struct client::impl {
   // The runtime the actors run on: `own`, or the hub's.
   engine* runtime = nullptr;
   std::uint32_t workspace = 0;
-  caf::actor supervisor;
+  supervisor_actor supervisor;
 
   std::mutex mtx;
   std::condition_variable cv;
@@ -254,7 +254,7 @@ struct client::impl {
                             : 2 * options.ping_interval;
     conn.shared = shared;
     conn.protocol = std::make_shared<rtm_protocol>(options.connect_method);
-    conn.connect = [this, protocol = conn.protocol](caf::actor connection) {
+    conn.connect = [this, protocol = conn.protocol](connection_actor connection) {
       web.async_api_call(protocol->connect_method(), options.connect_params,
                          [this, protocol, connection](nlohmann::json answer,
                                                       std::exception_ptr err) {
@@ -266,7 +266,8 @@ struct client::impl {
                          });
     };
     auto* rt = runtime;
-    cfg.spawn_connection = [rt, conn](caf::actor sup, bool successor) mutable {
+    cfg.spawn_connection = [rt, conn](supervisor_actor sup,
+                                      bool successor) mutable {
       conn.supervisor = sup;
       conn.successor = successor;
       return rt->system().spawn(slackrtm::connection, conn);

@@ -72,7 +72,7 @@ struct fixture : slackrtm::test::fixture {
   std::vector<std::string> log_lines;
   std::shared_ptr<client_state> shared;
   int rtm_connect_calls = 0;
-  caf::actor conn;
+  connection_actor conn;
   std::optional<caf::error> exit_why;
 
   fixture() {
@@ -83,10 +83,11 @@ struct fixture : slackrtm::test::fixture {
         },
         "xoxb-secret-token"));
     cfg.dispatcher = sys.spawn(event_sink, events, marks, identities, batches);
-    cfg.supervisor = sys.spawn(supervisor_probe, hellos, replies, goodbyes);
+    cfg.supervisor = caf::actor_cast<supervisor_actor>(
+        sys.spawn(supervisor_probe, hellos, replies, goodbyes));
     cfg.transport = transport;
     cfg.protocol = std::make_shared<rtm_protocol>();
-    cfg.connect = [this](caf::actor) { ++rtm_connect_calls; };
+    cfg.connect = [this](connection_actor) { ++rtm_connect_calls; };
     cfg.ping_interval = 1s;
     cfg.pong_timeout = 2s;
     cfg.shared = shared;

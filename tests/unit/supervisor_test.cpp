@@ -64,7 +64,7 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<std::vector<std::size_t>> retired =
       std::make_shared<std::vector<std::size_t>>();
   std::optional<std::string> stopped_with;
-  caf::actor sup;
+  supervisor_actor sup;
 
   fixture() {
     sup = sys.spawn(supervisor, config());
@@ -81,11 +81,12 @@ struct fixture : slackrtm::test::fixture {
     cfg.seed = 42;
     cfg.send_timeout = 5s;
     cfg.lifecycle = sys.spawn(lifecycle_probe, notes);
-    cfg.spawn_connection = [this](caf::actor sup, bool successor) {
+    cfg.spawn_connection = [this](supervisor_actor sup, bool successor) {
       successors.push_back(successor);
       spawned.push_back(
-          sys.spawn(fake_connection, sup, spawned.size(), frames, retired));
-      return spawned.back();
+          sys.spawn(fake_connection, caf::actor_cast<caf::actor>(sup),
+                    spawned.size(), frames, retired));
+      return caf::actor_cast<connection_actor>(spawned.back());
     };
     cfg.on_stop = [this](const std::string& fatal) { stopped_with = fatal; };
     return cfg;
