@@ -4,7 +4,7 @@
 
 #include "actors/gateway.hpp"
 
-#include "tests/unit/fixture.hpp"
+#include "tests/support/fixture.hpp"
 #include "util/logger.hpp"
 
 using namespace slackrtm;

@@ -5,7 +5,7 @@
 
 #include "actors/restart_policy.hpp"
 
-#include "tests/unit/fixture.hpp"
+#include "tests/support/fixture.hpp"
 
 #include <set>
 

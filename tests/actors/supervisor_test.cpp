@@ -5,7 +5,7 @@
 #include "actors/supervisor.hpp"
 
 #include "actors/client_state.hpp"
-#include "tests/unit/fixture.hpp"
+#include "tests/support/fixture.hpp"
 
 #include <optional>
 #include <set>
@@ -83,9 +83,9 @@ struct fixture : slackrtm::test::fixture {
     cfg.lifecycle = sys.spawn(lifecycle_probe, notes);
     cfg.spawn_connection = [this](supervisor_actor sup, bool successor) {
       successors.push_back(successor);
-      spawned.push_back(
-          sys.spawn(fake_connection, caf::actor_cast<caf::actor>(sup),
-                    spawned.size(), frames, retired));
+      spawned.push_back(sys.spawn(fake_connection,
+                                  caf::actor_cast<caf::actor>(sup),
+                                  spawned.size(), frames, retired));
       return caf::actor_cast<connection_actor>(spawned.back());
     };
     cfg.on_stop = [this](const std::string& fatal) { stopped_with = fatal; };

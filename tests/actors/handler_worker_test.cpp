@@ -5,7 +5,7 @@
 #include "actors/handler_worker.hpp"
 
 #include "actors/dispatcher.hpp"
-#include "tests/unit/fixture.hpp"
+#include "tests/support/fixture.hpp"
 #include "util/logger.hpp"
 
 using namespace slackrtm;

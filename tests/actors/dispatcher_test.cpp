@@ -3,7 +3,7 @@
 
 #include "actors/dispatcher.hpp"
 
-#include "tests/unit/fixture.hpp"
+#include "tests/support/fixture.hpp"
 
 using namespace slackrtm;
 

@@ -7,8 +7,8 @@
 #include "actors/client_state.hpp"
 #include "actors/rtm_protocol.hpp"
 #include "slackrtm/error.hpp"
-#include "tests/unit/fake_transport.hpp"
-#include "tests/unit/fixture.hpp"
+#include "tests/support/fake_transport.hpp"
+#include "tests/support/fixture.hpp"
 
 #include <optional>
 #include <set>
