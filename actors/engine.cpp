@@ -147,4 +147,18 @@ void engine::stop_workers() {
   dispatcher_ = nullptr;
 }
 
+lifecycle_event to_lifecycle_event(const nlohmann::json& note) {
+  lifecycle_event ev;
+  auto type = note.value("type", std::string{});
+  for (auto kind : {lifecycle_kind::connecting, lifecycle_kind::connected,
+                    lifecycle_kind::disconnected, lifecycle_kind::reconnecting,
+                    lifecycle_kind::error})
+    if (type == to_string(kind))
+      ev.kind = kind;
+  ev.reason = note.value("reason", std::string{});
+  ev.attempt = note.value("attempt", 0u);
+  ev.delay = std::chrono::milliseconds{note.value("delay_ms", 0)};
+  return ev;
+}
+
 } // namespace slackrtm

@@ -3,8 +3,6 @@
 #include "slackrtm/client.hpp"
 
 #include <condition_variable>
-#include <deque>
-#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -17,142 +15,12 @@
 #include "actors/messages.hpp"
 #include "actors/rtm_protocol.hpp"
 #include "actors/supervisor.hpp"
+#include "src/client_options.hpp"
 #include "src/handler_list.hpp"
+#include "src/read_buffer.hpp"
 #include "transport/ws_transport.hpp"
 
 namespace slackrtm {
-
-const char* to_string(connection_state x) {
-  switch (x) {
-  case connection_state::idle:
-    return "idle";
-  case connection_state::connecting:
-    return "connecting";
-  case connection_state::connected:
-    return "connected";
-  case connection_state::closed:
-    break;
-  }
-  return "closed";
-}
-
-const char* to_string(lifecycle_kind x) {
-  switch (x) {
-  case lifecycle_kind::connecting:
-    return "connecting";
-  case lifecycle_kind::connected:
-    return "connected";
-  case lifecycle_kind::disconnected:
-    return "disconnected";
-  case lifecycle_kind::reconnecting:
-    return "reconnecting";
-  case lifecycle_kind::error:
-    break;
-  }
-  return "error";
-}
-
-namespace {
-
-web_client_options web_options(const client_options& opts) {
-  web_client_options result;
-  result.token = opts.token;
-  result.base_url = opts.api_url;
-  result.timeout = opts.timeout;
-  result.max_rate_limit_retries = opts.max_rate_limit_retries;
-  result.max_retry_after = opts.max_retry_after;
-  result.max_connection_error_retries = opts.max_connection_error_retries;
-  result.max_server_error_retries = opts.max_server_error_retries;
-  result.retry_backoff = opts.retry_backoff;
-  result.tls = opts.tls;
-  result.proxy = opts.proxy;
-  result.no_proxy = opts.no_proxy;
-  result.headers = opts.headers;
-  return result;
-}
-
-const client_options& checked(const client_options& opts) {
-  if (opts.token.empty())
-    throw std::invalid_argument("slackrtm: a token is required");
-  if (opts.ping_interval.count() <= 0)
-    throw std::invalid_argument("slackrtm: ping_interval must be positive");
-  if (opts.pong_timeout.count() < 0)
-    throw std::invalid_argument("slackrtm: pong_timeout must not be negative");
-  if (opts.close_grace.count() < 0)
-    throw std::invalid_argument("slackrtm: close_grace must not be negative");
-  if (opts.send_timeout.count() <= 0 || opts.outbox_capacity == 0)
-    throw std::invalid_argument("slackrtm: send_timeout and outbox_capacity "
-                                "must be positive");
-  if (opts.workers_per_handler == 0)
-    throw std::invalid_argument("slackrtm: workers_per_handler must be >= 1");
-  if (opts.min_backoff.count() < 0 || opts.max_backoff < opts.min_backoff)
-    throw std::invalid_argument("slackrtm: invalid backoff bounds");
-  if (opts.connect_method != "rtm.connect" &&
-      opts.connect_method != "rtm.start")
-    throw std::invalid_argument("slackrtm: connect_method must be rtm.connect "
-                                "or rtm.start");
-  if (!opts.connect_params.is_object())
-    throw std::invalid_argument("slackrtm: connect_params must be an object");
-  return opts;
-}
-
-// What `client::read()` returns: events in arrival order, bounded.
-class read_buffer {
-public:
-  explicit read_buffer(std::size_t capacity) : capacity_(capacity) {
-    // nop
-  }
-
-  void push(const nlohmann::json& event) {
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      if (events_.size() >= capacity_) {
-        events_.pop_front();
-        ++overflow_;
-      }
-      events_.push_back(event);
-    }
-    cv_.notify_one();
-  }
-
-  std::vector<nlohmann::json> take(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> guard{mtx_};
-    if (timeout.count() > 0)
-      cv_.wait_for(guard, timeout, [this] { return !events_.empty(); });
-    std::vector<nlohmann::json> result{std::make_move_iterator(events_.begin()),
-                                       std::make_move_iterator(events_.end())};
-    events_.clear();
-    return result;
-  }
-
-  std::uint64_t overflow() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return overflow_;
-  }
-
-private:
-  std::size_t capacity_;
-  mutable std::mutex mtx_;
-  std::condition_variable cv_;
-  std::deque<nlohmann::json> events_;
-  std::uint64_t overflow_ = 0;
-};
-
-} // namespace
-
-lifecycle_event to_lifecycle_event(const nlohmann::json& note) {
-  lifecycle_event ev;
-  auto type = note.value("type", std::string{});
-  for (auto kind : {lifecycle_kind::connecting, lifecycle_kind::connected,
-                    lifecycle_kind::disconnected, lifecycle_kind::reconnecting,
-                    lifecycle_kind::error})
-    if (type == to_string(kind))
-      ev.kind = kind;
-  ev.reason = note.value("reason", std::string{});
-  ev.attempt = note.value("attempt", 0u);
-  ev.delay = std::chrono::milliseconds{note.value("delay_ms", 0)};
-  return ev;
-}
 
 struct client::impl {
   client& owner;
@@ -254,7 +122,8 @@ struct client::impl {
                             : 2 * options.ping_interval;
     conn.shared = shared;
     conn.protocol = std::make_shared<rtm_protocol>(options.connect_method);
-    conn.connect = [this, protocol = conn.protocol](connection_actor connection) {
+    conn.connect = [this,
+                    protocol = conn.protocol](connection_actor connection) {
       web.async_api_call(protocol->connect_method(), options.connect_params,
                          [this, protocol, connection](nlohmann::json answer,
                                                       std::exception_ptr err) {
