@@ -386,27 +386,27 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         if (auto i = st.workspaces.find(workspace); i != st.workspaces.end())
           i->second.self_id = std::move(self_id);
       },
-      [=](caf::put_atom, std::uint32_t workspace, workspace_config& wcfg) {
+      [=](add_workspace_atom, std::uint32_t workspace, workspace_config& wcfg) {
         auto& st = self->state;
         st.workspaces.insert_or_assign(
             workspace, workspace_routing{std::move(wcfg),
                                          overlap_filter{st.dedupe_capacity},
                                          {}});
       },
-      [=](caf::delete_atom, std::uint32_t workspace) {
+      [=](remove_workspace_atom, std::uint32_t workspace) {
         self->state.workspaces.erase(workspace);
       },
-      [=](caf::join_atom, std::string& type, caf::actor& member) {
+      [=](join_group_atom, std::string& type, caf::actor& member) {
         join(self, type, std::move(member));
         flush_jobs(self);
       },
-      [=](caf::leave_atom, std::string& type, caf::actor& member) {
+      [=](leave_group_atom, std::string& type, caf::actor& member) {
         if (member)
           leave(self, member.address(), &type);
         flush_jobs(self);
       },
-      [=](caf::get_atom) { return self->state.unhandled; },
-      [=](caf::get_atom, stats_atom) {
+      [=](unhandled_atom) { return self->state.unhandled; },
+      [=](stats_atom) {
         auto& st = self->state;
         dispatch_stats result;
         result.unhandled = st.unhandled;
@@ -423,7 +423,7 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         }
         return result;
       },
-      [=](load_atom) {
+      [=](in_flight_atom) {
         // Handler calls queued or running.
         return self->state.in_flight;
       },

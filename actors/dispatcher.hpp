@@ -68,7 +68,7 @@ struct workspace_config {
 struct dispatcher_config {
   std::vector<handler_group> groups;
   /// Workspace 0, a client's only one; a hub adds its workspaces with
-  /// `put_atom`.
+  /// `add_workspace_atom`.
   workspace_config workspace;
   /// How many recent marked events are remembered for deduplication.
   std::size_t dedupe_capacity = 4096;
@@ -162,14 +162,16 @@ std::string dedupe_key(const event& ev);
 
 /// Spawns with `system.spawn(dispatcher, cfg)`. Besides `rtm_event` and
 /// `job_done` it takes:
-/// - `(put_atom, id, workspace_config)` and `(delete_atom, id)`: a
+/// - `(add_workspace_atom, id, workspace_config)` and
+///   `(remove_workspace_atom, id)`: a
 ///   workspace's events are routed from the first until the second;
-/// - `(join_atom, type, member)`: a handler node's worker joins the node
+/// - `(join_group_atom, type, member)`: a handler node's worker joins the node
 ///   group of `type` (created on first use; a null member only creates it,
 ///   so that its events are held until a member joins);
-///   `(leave_atom, type, member)` or the member's death: it leaves, and its
-///   unconfirmed jobs go to the other members (or are held);
-/// - `(get_atom, stats_atom)` -> `dispatch_stats`; `load_atom` -> calls
+///   `(leave_group_atom, type, member)` or the member's death: it leaves, and
+///   its unconfirmed jobs go to the other members (or are held);
+/// - `stats_atom` -> `dispatch_stats`; `unhandled_atom` -> events that
+///   matched no handler; `in_flight_atom` -> calls
 ///   queued or running.
 /// With `max_in_flight`, it sends `(backlog_atom, bool)` to the actors that
 /// send it events: stop reading at the bound, resume at half of it.

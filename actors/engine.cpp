@@ -94,13 +94,20 @@ caf::actor engine::spawn_worker(event_callback callback) {
   return worker;
 }
 
+lifecycle_actor engine::spawn_lifecycle(lifecycle_callback callback) {
+  auto reporter = system_->spawn<caf::detached>(lifecycle_reporter,
+                                                std::move(callback), log_);
+  workers_.push_back(caf::actor_cast<caf::actor>(reporter));
+  return reporter;
+}
+
 void engine::add_workspace(std::uint32_t id, workspace_config config) {
-  caf::anon_send(dispatcher_, caf::put_atom::value, id, std::move(config));
+  caf::anon_send(dispatcher_, add_workspace_atom::value, id, std::move(config));
 }
 
 void engine::remove_workspace(std::uint32_t id) {
   if (dispatcher_)
-    caf::anon_send(dispatcher_, caf::delete_atom::value, id);
+    caf::anon_send(dispatcher_, remove_workspace_atom::value, id);
 }
 
 std::uint64_t engine::load() {
@@ -108,7 +115,7 @@ std::uint64_t engine::load() {
     return 0;
   std::uint64_t result = 0;
   caf::scoped_actor self{*system_};
-  self->request(dispatcher_, std::chrono::seconds{1}, load_atom::value)
+  self->request(dispatcher_, std::chrono::seconds{1}, in_flight_atom::value)
       .receive([&](std::uint64_t x) { result = x; }, [](caf::error&) {});
   return result;
 }
@@ -118,8 +125,7 @@ dispatch_stats engine::stats() {
   if (!dispatcher_)
     return result;
   caf::scoped_actor self{*system_};
-  self->request(dispatcher_, std::chrono::seconds{1}, caf::get_atom::value,
-                stats_atom::value)
+  self->request(dispatcher_, std::chrono::seconds{1}, stats_atom::value)
       .receive([&](dispatch_stats& x) { result = x; }, [](caf::error&) {});
   return result;
 }
@@ -145,20 +151,6 @@ void engine::stop_workers() {
     caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
   workers_.clear();
   dispatcher_ = nullptr;
-}
-
-lifecycle_event to_lifecycle_event(const nlohmann::json& note) {
-  lifecycle_event ev;
-  auto type = note.value("type", std::string{});
-  for (auto kind : {lifecycle_kind::connecting, lifecycle_kind::connected,
-                    lifecycle_kind::disconnected, lifecycle_kind::reconnecting,
-                    lifecycle_kind::error})
-    if (type == to_string(kind))
-      ev.kind = kind;
-  ev.reason = note.value("reason", std::string{});
-  ev.attempt = note.value("attempt", 0u);
-  ev.delay = std::chrono::milliseconds{note.value("delay_ms", 0)};
-  return ev;
 }
 
 } // namespace slackrtm

@@ -12,6 +12,7 @@
 
 #include "actors/dispatcher.hpp"
 #include "actors/handler_worker.hpp"
+#include "actors/lifecycle.hpp"
 #include "actors/messages.hpp"
 #include "slackrtm/options.hpp"
 #include "transport/ws_transport.hpp"
@@ -72,6 +73,9 @@ public:
   /// Spawns a detached worker that runs `callback` for each job it gets.
   caf::actor spawn_worker(event_callback callback);
 
+  /// Spawns a detached lifecycle actor that runs `callback` for each note.
+  lifecycle_actor spawn_lifecycle(lifecycle_callback callback);
+
   /// Routes the events of workspace `id` from now on.
   void add_workspace(std::uint32_t id, workspace_config config);
 
@@ -130,15 +134,8 @@ struct client::attachment {
   std::uint32_t workspace = 0;
   /// The hub's name for it.
   std::string name;
-  /// The hub's lifecycle worker (may be null).
-  caf::actor lifecycle;
+  /// The hub's lifecycle actor (may be null).
+  lifecycle_actor lifecycle;
 };
-
-} // namespace slackrtm
-
-namespace slackrtm {
-
-/// Turns the supervisor's note into what lifecycle handlers get.
-lifecycle_event to_lifecycle_event(const nlohmann::json& note);
 
 } // namespace slackrtm

@@ -69,7 +69,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
     return caf::delegated<relay_answer>{};
   };
   return {
-      [=](caf::join_atom, const std::string& secret,
+      [=](admit_atom, const std::string& secret,
           caf::actor& node) -> relay_answer {
         if (!same_secret(secret, cfg.secret)) {
           log->warning("refused a handler node: wrong secret");
@@ -88,23 +88,23 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
         result.body = std::move(ticket);
         return result;
       },
-      [=](caf::join_atom, const std::string& ticket, std::string& type,
+      [=](join_group_atom, const std::string& ticket, std::string& type,
           caf::actor& worker) -> relay_answer {
         if (!admitted(ticket))
           return refusal("not admitted by the hub");
         if (!worker || type.empty())
           return refusal("a worker and an event type are required");
         log->debug("handler node worker joined for '", type, "'");
-        self->send(cfg.dispatcher, caf::join_atom::value, std::move(type),
+        self->send(cfg.dispatcher, join_group_atom::value, std::move(type),
                    std::move(worker));
         relay_answer result;
         result.ok = true;
         return result;
       },
-      [=](caf::leave_atom, const std::string& ticket, std::string& type,
+      [=](leave_group_atom, const std::string& ticket, std::string& type,
           caf::actor& worker) {
         if (admitted(ticket))
-          self->send(cfg.dispatcher, caf::leave_atom::value, std::move(type),
+          self->send(cfg.dispatcher, leave_group_atom::value, std::move(type),
                      std::move(worker));
       },
       [=](webapi_atom, const std::string& ticket, std::uint32_t workspace,

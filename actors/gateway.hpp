@@ -54,12 +54,13 @@ struct gateway_state {
 };
 
 /// Spawns with `system.spawn(gateway, cfg)`. Takes, from nodes:
-/// - `(join_atom, secret, node)` -> `relay_answer` whose body is a ticket
+/// - `(admit_atom, secret, node)` -> `relay_answer` whose body is a ticket
 ///   for `node` (the node's relay actor); a wrong secret is refused with
 ///   kind `"refused"` (and logged without it);
-/// - `(join_atom, ticket, type, worker)` -> `relay_answer`: `worker` joins
+/// - `(join_group_atom, ticket, type, worker)` -> `relay_answer`: `worker`
+/// joins
 ///   the node group of `type`;
-/// - `(leave_atom, ticket, type, worker)`;
+/// - `(leave_group_atom, ticket, type, worker)`;
 /// - `(webapi_atom, ticket, workspace, encoding, method, params)` and
 ///   `(rtmsend_atom, ticket, workspace, frame)` -> `relay_answer`;
 /// - `(workspace_atom, ticket, workspace)` -> `relay_answer` with

@@ -42,13 +42,14 @@ using supervisor_actor = caf::typed_actor<
     caf::reacts_to<socket_reply>,
     // From the client: a send; close.
     caf::reacts_to<outgoing_frame>, caf::reacts_to<caf::close_atom>,
-    // From the lifecycle worker: a note was handled.
-    caf::reacts_to<job_done>,
     // Its own timers: restart; a paced send is due; a send's deadline; the
     // drain limit of the connection at that address.
     caf::reacts_to<restart_atom>, caf::reacts_to<pace_atom, std::uint64_t>,
     caf::reacts_to<expire_atom, std::uint64_t>,
     caf::reacts_to<retire_atom, caf::actor_addr>>;
+
+/// Runs the application's lifecycle handlers (actors/lifecycle.hpp).
+using lifecycle_actor = caf::typed_actor<caf::reacts_to<lifecycle_note>>;
 
 /// Sends from a typed actor to one that is still dynamically typed (the
 /// dispatcher, a worker), as `self`: CAF's `send` refuses that direction,

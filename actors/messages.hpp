@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "slackrtm/client.hpp"
 #include "slackrtm/event.hpp"
 
 namespace slackrtm {
@@ -125,7 +126,7 @@ struct jobs_done {
   std::vector<job_done> done;
 };
 
-/// The dispatcher's counters (`(get_atom, stats_atom)`).
+/// The dispatcher's counters (`stats_atom`).
 struct dispatch_stats {
   /// Events that matched no handler.
   std::uint64_t unhandled = 0;
@@ -289,7 +290,19 @@ constexpr caf::atom_value conn_category = caf::atom("slackrtm");
 caf::error make_error(conn_errc code, std::string reason,
                       std::int32_t retry_after = 0);
 
+// -- supervisor -> lifecycle
+// ---------------------------------------------------
+
+/// A lifecycle change of one workspace, for the application's lifecycle
+/// handlers (local only: it never crosses the network).
+struct lifecycle_note {
+  std::uint32_t workspace = 0;
+  lifecycle_event change;
+};
+
 } // namespace slackrtm
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::lifecycle_note)
 
 CAF_BEGIN_TYPE_ID_BLOCK(slackrtm, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::event))
@@ -325,11 +338,26 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using silence_atom = caf::atom_constant<caf::atom("silence")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using pace_atom = caf::atom_constant<caf::atom("pace")>;
-using load_atom = caf::atom_constant<caf::atom("load")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using identity_atom = caf::atom_constant<caf::atom("identity")>;
+/// The dispatcher's counters (`dispatch_stats`), its unhandled events, and
+/// the handler calls queued or running.
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using unhandled_atom = caf::atom_constant<caf::atom("unhandled")>;
+using in_flight_atom = caf::atom_constant<caf::atom("inflight")>;
+/// A workspace's events are routed (with its `workspace_config`), or no
+/// longer.
+using add_workspace_atom = caf::atom_constant<caf::atom("addws")>;
+using remove_workspace_atom = caf::atom_constant<caf::atom("removews")>;
+/// A node presents the hub's secret (to the gateway); a node's worker joins
+/// or leaves the node group of an event type.
+using admit_atom = caf::atom_constant<caf::atom("admit")>;
+using join_group_atom = caf::atom_constant<caf::atom("joingroup")>;
+using leave_group_atom = caf::atom_constant<caf::atom("leavegroup")>;
+/// A node's relay is told its hub and ticket, or that it has none.
+using set_hub_atom = caf::atom_constant<caf::atom("sethub")>;
+using drop_hub_atom = caf::atom_constant<caf::atom("drophub")>;
 /// The dispatcher tells connections to stop (`true`) or resume reading.
 using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 /// A handler node relays a Web API call, a socket send, or asks which

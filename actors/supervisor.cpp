@@ -44,9 +44,6 @@ supervisor_state::make_behavior(supervisor_config cfg) {
         if (draining_ && draining_.address() == which)
           retire_draining();
       },
-      [](job_done&) {
-        // The lifecycle handler finished with a note: nothing to do.
-      },
       [this](expire_atom, std::uint64_t request) { on_expire(request); },
       [this](caf::close_atom) { on_close(); },
   };
@@ -66,7 +63,7 @@ void supervisor_state::on_down(caf::down_msg& msg) {
   connection_ = nullptr;
   connected_ = false;
   if (closing_) {
-    announce("disconnected", "closed on request");
+    announce(lifecycle_kind::disconnected, "closed on request");
     if (!draining_)
       self_->quit();
     return;
@@ -84,7 +81,7 @@ void supervisor_state::on_down(caf::down_msg& msg) {
   } else if (msg.reason) {
     reason = self_->system().render(msg.reason);
   }
-  announce("disconnected", reason);
+  announce(lifecycle_kind::disconnected, reason);
   if (code == conn_errc::closed) {
     retire_draining();
     self_->quit();
@@ -101,7 +98,7 @@ void supervisor_state::on_down(caf::down_msg& msg) {
     cfg_.shared->state = connection_state::closed;
     cfg_.shared->log->error("giving up: ", reason);
     retire_draining();
-    announce("error", fatal_error_);
+    announce(lifecycle_kind::error, fatal_error_);
     self_->quit();
     return;
   }
@@ -114,7 +111,7 @@ void supervisor_state::on_hello() {
   restarts_.connected(self_->clock().now());
   connected_ = true;
   retire_draining();
-  announce("connected");
+  announce(lifecycle_kind::connected);
   // Everything not yet answered, oldest first: sends made while
   // disconnected and those whose socket died before the reply.
   for (auto request : sends_.requests())
@@ -165,7 +162,7 @@ void supervisor_state::on_goodbye() {
   draining_ = connection_;
   connection_ = nullptr;
   connected_ = false;
-  announce("disconnected", "goodbye");
+  announce(lifecycle_kind::disconnected, "goodbye");
   self_->delayed_send(handle(), cfg_.drain_limit, retire_atom::value,
                       draining_.address());
   schedule_restart(conn_errc::reconnect, "goodbye", 0);
@@ -193,7 +190,7 @@ void supervisor_state::on_close() {
 // -- connections --------------------------------------------------------------
 
 void supervisor_state::start_connection() {
-  announce("connecting");
+  announce(lifecycle_kind::connecting);
   restarts_.starting();
   connection_ = cfg_.spawn_connection(handle(), draining_ != nullptr);
   self_->monitor(connection_);
@@ -207,7 +204,7 @@ void supervisor_state::schedule_restart(conn_errc code,
                                     self_->clock().now());
   cfg_.shared->log->info("reconnecting in ", delay.count(), " ms (attempt ",
                          restarts_.attempt(), ", after: ", reason, ")");
-  announce("reconnecting", reason, delay);
+  announce(lifecycle_kind::reconnecting, reason, delay);
   if (delay.count() == 0)
     self_->send(handle(), restart_atom::value);
   else
@@ -219,18 +216,17 @@ void supervisor_state::retire_draining() {
     self_->send(draining_, retire_atom::value);
 }
 
-void supervisor_state::announce(const char* kind, std::string reason,
+void supervisor_state::announce(lifecycle_kind kind, std::string reason,
                                 std::chrono::milliseconds delay) {
   if (!cfg_.lifecycle)
     return;
-  nlohmann::json note{{"type", kind},
-                      {"reason", std::move(reason)},
-                      {"attempt", restarts_.attempt()},
-                      {"delay_ms", delay.count()}};
-  handler_job job;
-  job.event = event{note};
-  job.workspace = cfg_.workspace;
-  send_untyped(self_, cfg_.lifecycle, std::move(job));
+  lifecycle_note note;
+  note.workspace = cfg_.workspace;
+  note.change.kind = kind;
+  note.change.reason = std::move(reason);
+  note.change.attempt = restarts_.attempt();
+  note.change.delay = delay;
+  self_->send(cfg_.lifecycle, std::move(note));
 }
 
 // -- sends --------------------------------------------------------------------

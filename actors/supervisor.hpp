@@ -41,11 +41,9 @@ struct supervisor_config {
   std::chrono::milliseconds drain_limit{10000};
   /// Shared counters, logger and state.
   std::shared_ptr<client_state> shared;
-  /// Told every lifecycle change as a `handler_job` whose event is
-  /// `{"type":"connecting"|"connected"|"disconnected"|"reconnecting"|"error",
-  /// "reason":..,"attempt":..,"delay_ms":..}` (may be null).
-  caf::actor lifecycle;
-  /// Stamped on those jobs: the workspace this supervisor serves.
+  /// Told every lifecycle change as a `lifecycle_note` (may be null).
+  lifecycle_actor lifecycle;
+  /// Stamped on those notes: the workspace this supervisor serves.
   std::uint32_t workspace = 0;
   /// Called once when the supervisor ends: with Slack's error code after a
   /// fatal error, with an empty string after a requested close.
@@ -94,7 +92,7 @@ private:
   // Closes the socket left draining after `goodbye`, if any.
   void retire_draining();
   // Tells the application's lifecycle handler what just happened.
-  void announce(const char* kind, std::string reason = {},
+  void announce(lifecycle_kind kind, std::string reason = {},
                 std::chrono::milliseconds delay = {});
 
   // -- sends ------------------------------------------------------------------

@@ -33,7 +33,7 @@ struct client::impl {
   client_origin origin;
   handler_list handlers;
   std::vector<lifecycle_handler> lifecycle_handlers;
-  caf::actor lifecycle;
+  lifecycle_actor lifecycle;
   // Set when reading is on (from the first connect).
   std::shared_ptr<read_buffer> pulled;
   // A lone client's own runtime; null for a hub's workspace.
@@ -93,13 +93,11 @@ struct client::impl {
     dcfg.max_in_flight = options.max_pending_events;
     own->start(std::move(specs), std::move(dcfg));
     if (!lifecycle_handlers.empty()) {
-      auto callback = [fns = lifecycle_handlers](std::uint32_t,
-                                                 const event& note) {
-        auto ev = to_lifecycle_event(note.json());
-        for (auto& fn : fns)
-          fn(ev);
-      };
-      lifecycle = own->spawn_worker(callback);
+      lifecycle = own->spawn_lifecycle(
+          [fns = lifecycle_handlers](const lifecycle_note& note) {
+            for (auto& fn : fns)
+              fn(note.change);
+          });
     }
   }
 

@@ -34,7 +34,7 @@ struct hub::impl {
   handler_list handlers;
   std::vector<hub_lifecycle_handler> lifecycle_handlers;
   std::vector<std::string> expected;
-  caf::actor lifecycle;
+  lifecycle_actor lifecycle;
   caf::actor gateway;
   // TLS in front of the gateway's port when `node_cert` is set.
   std::unique_ptr<tls_tunnel> tunnel;
@@ -107,17 +107,15 @@ struct hub::impl {
     base.max_in_flight = options.defaults.max_pending_events;
     runtime->start(std::move(specs), std::move(base));
     for (auto& type : expected)
-      caf::anon_send(runtime->dispatcher(), caf::join_atom::value, type,
+      caf::anon_send(runtime->dispatcher(), join_group_atom::value, type,
                      caf::actor{});
     if (!lifecycle_handlers.empty()) {
-      auto callback = [this, fns = lifecycle_handlers](std::uint32_t workspace,
-                                                       const event& note) {
-        auto name = name_of(workspace);
-        auto ev = to_lifecycle_event(note.json());
-        for (auto& fn : fns)
-          fn(name, ev);
-      };
-      lifecycle = runtime->spawn_worker(callback);
+      lifecycle = runtime->spawn_lifecycle(
+          [this, fns = lifecycle_handlers](const lifecycle_note& note) {
+            auto name = name_of(note.workspace);
+            for (auto& fn : fns)
+              fn(name, note.change);
+          });
     }
   }
 
@@ -184,7 +182,7 @@ hub& hub::expect(std::string type) {
     throw std::invalid_argument("slackrtm: empty event type");
   std::lock_guard<std::mutex> guard{impl_->mtx};
   if (impl_->running)
-    caf::anon_send(impl_->runtime->dispatcher(), caf::join_atom::value, type,
+    caf::anon_send(impl_->runtime->dispatcher(), join_group_atom::value, type,
                    caf::actor{});
   impl_->expected.push_back(std::move(type));
   return *this;

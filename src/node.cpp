@@ -63,11 +63,11 @@ relay_answer refused(std::string why) {
 caf::behavior node_relay(caf::stateful_actor<relay_state>* self,
                          std::chrono::milliseconds timeout) {
   return {
-      [=](caf::put_atom, caf::actor& hub, std::string& ticket) {
+      [=](set_hub_atom, caf::actor& hub, std::string& ticket) {
         self->state.hub = std::move(hub);
         self->state.ticket = std::move(ticket);
       },
-      [=](caf::delete_atom) {
+      [=](drop_hub_atom) {
         self->state.hub = nullptr;
         self->state.ticket.clear();
       },
@@ -302,7 +302,7 @@ struct node::impl {
   // could not be asked; throws when it refuses the secret.
   bool join(caf::scoped_actor& self, const caf::actor& hub) {
     relay_answer admitted;
-    if (!ask(self, hub, admitted, caf::join_atom::value, options.secret, relay))
+    if (!ask(self, hub, admitted, admit_atom::value, options.secret, relay))
       return false;
     if (admitted.kind == "refused")
       throw std::runtime_error("slackrtm: the hub refused this node: " +
@@ -312,10 +312,10 @@ struct node::impl {
       return false;
     }
     auto& ticket = admitted.body;
-    caf::anon_send(relay, caf::put_atom::value, hub, ticket);
+    caf::anon_send(relay, set_hub_atom::value, hub, ticket);
     for (auto& [type, worker] : workers) {
       relay_answer answer;
-      if (!ask(self, hub, answer, caf::join_atom::value, ticket, type, worker))
+      if (!ask(self, hub, answer, join_group_atom::value, ticket, type, worker))
         return false;
       if (!answer.ok) {
         log->warning("the hub refused a worker: ", answer.error);
@@ -369,10 +369,11 @@ struct node::impl {
             [&](caf::close_atom) { close_requested = true; },
             [&](caf::down_msg& msg) { lost = msg.source == hub->address(); });
       is_joined = false;
-      caf::anon_send(relay, caf::delete_atom::value);
+      caf::anon_send(relay, drop_hub_atom::value);
       if (close_requested) {
         for (auto& [type, worker] : workers)
-          self->send(*hub, caf::leave_atom::value, std::string{}, type, worker);
+          self->send(*hub, leave_group_atom::value, std::string{}, type,
+                     worker);
         return;
       }
       log->warning("lost the hub at ", where, "; rejoining");

@@ -117,14 +117,14 @@ struct fixture : slackrtm::test::fixture {
   join_member(const caf::actor& disp, const std::string& type) {
     auto log = std::make_shared<std::vector<seen_job>>();
     auto member = sys.spawn(probe_worker, log, false);
-    self->send(disp, caf::join_atom::value, type, member);
+    self->send(disp, join_group_atom::value, type, member);
     drain();
     return {member, log};
   }
 
   dispatch_stats stats(const caf::actor& disp) {
     dispatch_stats result;
-    self->send(disp, caf::get_atom::value, stats_atom::value);
+    self->send(disp, stats_atom::value);
     drain();
     self->receive([&](dispatch_stats& x) { result = x; });
     return result;
@@ -157,7 +157,7 @@ CAF_TEST(events go to the handlers of their type only) {
   CAF_CHECK_EQUAL((*seen)[0].text, "hi");
   CAF_CHECK_EQUAL((*seen)[1].group, 1u);
   CAF_CHECK_EQUAL((*seen)[1].text, "reaction_added");
-  self->send(disp, caf::get_atom::value);
+  self->send(disp, unhandled_atom::value);
   drain();
   self->receive(
       [](std::uint64_t unhandled) { CAF_CHECK_EQUAL(unhandled, 1u); });
@@ -389,7 +389,7 @@ CAF_TEST(a member that joins again gets its unconfirmed jobs again) {
   CAF_REQUIRE_EQUAL(log1->size(), 2u);
   // Its node lost the connection (jobs may have been lost on the wire)
   // and registers the same worker again.
-  self->send(disp, caf::join_atom::value, std::string{"message"}, m1);
+  self->send(disp, join_group_atom::value, std::string{"message"}, m1);
   drain();
   CAF_CHECK_EQUAL(texts(*log1),
                   (std::vector<std::string>{"a1", "b1", "a1", "b1"}));
@@ -404,21 +404,21 @@ CAF_TEST(a confirmation settles its job once and only from its member) {
   auto [m1, log1] = join_member(disp, "message");
   deliver(disp, message("C1", "a1"));
   CAF_REQUIRE_EQUAL(log1->size(), 1u);
-  self->send(disp, load_atom::value);
+  self->send(disp, in_flight_atom::value);
   drain();
   self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 1u); });
   // A confirmation of a job number never sent changes nothing.
   auto key = conversation_key(event{nlohmann::json(message("C1", ""))});
   self->send(disp, job_done{0, 0, key, 99});
   drain();
-  self->send(disp, load_atom::value);
+  self->send(disp, in_flight_atom::value);
   drain();
   self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 1u); });
   // The real one settles it; a repeat of it is ignored.
   self->send(disp, job_done{0, 0, key, 1});
   self->send(disp, job_done{0, 0, key, 1});
   drain();
-  self->send(disp, load_atom::value);
+  self->send(disp, in_flight_atom::value);
   drain();
   self->receive([](std::uint64_t load) { CAF_CHECK_EQUAL(load, 0u); });
   // Confirmed jobs are not sent again when the member dies.
@@ -430,7 +430,8 @@ CAF_TEST(a confirmation settles its job once and only from its member) {
 CAF_TEST(a node group without members holds the newest events up to its cap) {
   hold_capacity = 2;
   auto disp = make_dispatcher({});
-  self->send(disp, caf::join_atom::value, std::string{"message"}, caf::actor{});
+  self->send(disp, join_group_atom::value, std::string{"message"},
+             caf::actor{});
   drain();
   deliver(disp, message("C1", "a1"));
   deliver(disp, message("C2", "b1"));
@@ -444,7 +445,7 @@ CAF_TEST(a node group without members holds the newest events up to its cap) {
   CAF_CHECK_EQUAL(texts(*log1), (std::vector<std::string>{"b1", "a2"}));
   CAF_CHECK_EQUAL(stats(disp).held, 0u);
   // When the last member leaves, its unconfirmed jobs are held again.
-  self->send(disp, caf::leave_atom::value, std::string{"message"}, m1);
+  self->send(disp, leave_group_atom::value, std::string{"message"}, m1);
   drain();
   CAF_CHECK_EQUAL(stats(disp).held, 2u);
 }
@@ -452,7 +453,7 @@ CAF_TEST(a node group without members holds the newest events up to its cap) {
 CAF_TEST(workspaces are routed apart and a removed one is dropped) {
   auto disp = make_dispatcher({{"message", 1}});
   auto skipped = std::make_shared<std::atomic<std::uint64_t>>(0);
-  self->send(disp, caf::put_atom::value, std::uint32_t{7},
+  self->send(disp, add_workspace_atom::value, std::uint32_t{7},
              workspace_config{nullptr, true, nullptr, skipped});
   self->send(disp, identity_atom::value, std::uint32_t{7},
              std::string{"U0BOT7"});
@@ -465,7 +466,7 @@ CAF_TEST(workspaces are routed apart and a removed one is dropped) {
   drain();
   CAF_REQUIRE_EQUAL(seen->size(), 1u);
   CAF_CHECK_EQUAL(skipped->load(), 1u);
-  self->send(disp, caf::delete_atom::value, std::uint32_t{7});
+  self->send(disp, remove_workspace_atom::value, std::uint32_t{7});
   self->send(disp, rtm_event{event{message("C1", "late")}, 0, 7});
   drain();
   CAF_CHECK_EQUAL(seen->size(), 1u);

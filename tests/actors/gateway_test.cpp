@@ -17,10 +17,10 @@ using told_list = std::vector<std::string>;
 caf::behavior probe_dispatcher(caf::event_based_actor*,
                                std::shared_ptr<told_list> told) {
   return {
-      [=](caf::join_atom, const std::string& type, const caf::actor&) {
+      [=](join_group_atom, const std::string& type, const caf::actor&) {
         told->push_back("join " + type);
       },
-      [=](caf::leave_atom, const std::string& type, const caf::actor&) {
+      [=](leave_group_atom, const std::string& type, const caf::actor&) {
         told->push_back("leave " + type);
       },
   };
@@ -67,12 +67,12 @@ struct fixture : slackrtm::test::fixture {
 
   // A node shows the secret; its relay actor gets the ticket.
   relay_answer admit(const std::string& secret, const caf::actor& node) {
-    self->send(gw, caf::join_atom::value, secret, node);
+    self->send(gw, admit_atom::value, secret, node);
     return answer();
   }
 
   relay_answer join(const std::string& ticket, const caf::actor& worker) {
-    self->send(gw, caf::join_atom::value, ticket, std::string{"message"},
+    self->send(gw, join_group_atom::value, ticket, std::string{"message"},
                worker);
     return answer();
   }
@@ -133,9 +133,9 @@ CAF_TEST(calls need a live ticket) {
   CAF_CHECK(!gone.ok);
   CAF_CHECK_EQUAL(gone.error, "workspace 1 is no longer served by the hub");
   // Leaving needs the ticket too.
-  self->send(gw, caf::leave_atom::value, std::string{"bogus"},
+  self->send(gw, leave_group_atom::value, std::string{"bogus"},
              std::string{"message"}, worker);
-  self->send(gw, caf::leave_atom::value, ticket, std::string{"message"},
+  self->send(gw, leave_group_atom::value, ticket, std::string{"message"},
              worker);
   drain();
   CAF_CHECK_EQUAL(*told, (told_list{"join message", "leave message"}));

@@ -45,10 +45,9 @@ fake_connection(caf::event_based_actor* self, caf::actor sup, std::size_t index,
 caf::behavior lifecycle_probe(caf::event_based_actor*,
                               std::shared_ptr<std::vector<std::string>> notes) {
   return {
-      [=](handler_job& job) {
-        auto& note = job.event.json();
-        notes->push_back(note.value("type", "") + ":" +
-                         note.value("reason", ""));
+      [=](lifecycle_note& note) {
+        notes->push_back(std::string{to_string(note.change.kind)} + ":" +
+                         note.change.reason);
       },
   };
 }
@@ -80,7 +79,8 @@ struct fixture : slackrtm::test::fixture {
     cfg.restarts.healthy_after = 10s;
     cfg.seed = 42;
     cfg.send_timeout = 5s;
-    cfg.lifecycle = sys.spawn(lifecycle_probe, notes);
+    cfg.lifecycle =
+        caf::actor_cast<lifecycle_actor>(sys.spawn(lifecycle_probe, notes));
     cfg.spawn_connection = [this](supervisor_actor sup, bool successor) {
       successors.push_back(successor);
       spawned.push_back(sys.spawn(fake_connection,
