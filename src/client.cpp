@@ -72,10 +72,9 @@ struct client::impl {
     runtime = own.get();
     std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
-      auto callback = [this, fn = fn](std::uint32_t, const event& ev) {
-        context ctx{origin};
-        fn(ctx, ev);
-      };
+      auto callback = bind_handler(fn, [this](std::uint32_t) {
+        return static_cast<context::origin*>(&origin);
+      });
       specs.push_back(handler_spec{
           type, callback, count > 0 ? count : options.workers_per_handler});
     }

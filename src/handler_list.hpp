@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/handler_worker.hpp"
 #include "slackrtm/client.hpp"
+#include "slackrtm/context.hpp"
 
 namespace slackrtm {
 
@@ -35,5 +37,21 @@ inline std::string subtype_route(const std::string& type,
 }
 
 using handler_list = std::vector<handler_registration>;
+
+/// The one adapter from a user's handler to a worker's callback, for the
+/// client, the hub and the node: each event runs `fn` with a context on the
+/// origin that `find(workspace)` returns (a pointer, raw or shared, held for
+/// the call), or is skipped when that is null (the workspace is gone).
+template <class FindOrigin>
+event_callback bind_handler(handler fn, FindOrigin find) {
+  return [fn = std::move(fn), find = std::move(find)](std::uint32_t workspace,
+                                                      const event& ev) {
+    auto origin = find(workspace);
+    if (!origin)
+      return;
+    context ctx{*origin};
+    fn(ctx, ev);
+  };
+}
 
 } // namespace slackrtm

@@ -90,14 +90,12 @@ struct hub::impl {
     running = true;
     std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
-      auto callback = [this, fn = fn](std::uint32_t workspace,
-                                      const event& ev) {
+      // A workspace removed since the event arrived has no origin.
+      auto callback = bind_handler(fn, [this](std::uint32_t workspace) {
         auto ws = lookup(workspace);
-        if (!ws)
-          return; // removed since the event arrived
-        context ctx{*ws->origin};
-        fn(ctx, ev);
-      };
+        return ws ? std::shared_ptr<context::origin>{ws, ws->origin.get()}
+                  : nullptr;
+      });
       specs.push_back(handler_spec{
           type, callback,
           count > 0 ? count : options.defaults.workers_per_handler});

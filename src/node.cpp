@@ -256,13 +256,10 @@ struct node::impl {
 
   void spawn_workers() {
     for (auto& [type, fn, count] : handlers) {
-      auto callback = [this, fn = fn](std::uint32_t workspace,
-                                      const event& ev) {
+      auto callback = bind_handler(fn, [this](std::uint32_t workspace) {
         ++events;
-        auto origin = origin_for(workspace);
-        context ctx{*origin};
-        fn(ctx, ev);
-      };
+        return origin_for(workspace);
+      });
       auto n = count > 0 ? count : options.workers_per_handler;
       for (std::size_t i = 0; i < n; ++i)
         workers.emplace_back(
