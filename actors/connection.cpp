@@ -271,7 +271,8 @@ void connection_actor_state::on_event(event frame) {
     }
     break;
   case frame_kind::reconnect:
-    log.info(meaning.detail, " started; reconnecting");
+    log.info("server asked for a new socket (", meaning.detail,
+             "); reconnecting");
     exit_after = make_error(conn_errc::reconnect, meaning.detail);
     break;
   case frame_kind::error:
