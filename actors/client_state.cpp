@@ -73,3 +73,33 @@ std::size_t ack_registry::pending() const {
 }
 
 } // namespace slackrtm
+
+namespace slackrtm {
+
+void response_routes::add(const std::string& envelope_id,
+                          connection_actor holder) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  holders_.insert_or_assign(envelope_id, std::move(holder));
+}
+
+void response_routes::remove(const std::string& envelope_id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  holders_.erase(envelope_id);
+}
+
+bool response_routes::respond(const std::string& envelope_id,
+                              std::string payload) {
+  connection_actor holder;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = holders_.find(envelope_id);
+    if (i == holders_.end())
+      return false;
+    holder = std::move(i->second);
+    holders_.erase(i);
+  }
+  caf::anon_send(holder, envelope_response{envelope_id, std::move(payload)});
+  return true;
+}
+
+} // namespace slackrtm

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/interfaces.hpp"
 #include "slackrtm/client.hpp"
 #include "util/logger.hpp"
 
@@ -55,6 +56,24 @@ private:
   std::unordered_map<std::uint64_t, callback> pending_;
 };
 
+/// Socket Mode envelopes whose acknowledgement waits for a handler's
+/// response, by envelope id: the connection that will write it.
+/// Thread-safe.
+class response_routes {
+public:
+  void add(const std::string& envelope_id, connection_actor holder);
+
+  void remove(const std::string& envelope_id);
+
+  /// Hands `payload` (JSON object text) to the connection holding
+  /// `envelope_id`; false when none does (the ack went out already).
+  bool respond(const std::string& envelope_id, std::string payload);
+
+private:
+  std::mutex mtx_;
+  std::unordered_map<std::string, connection_actor> holders_;
+};
+
 /// Shared by a client and its actors.
 struct client_state {
   explicit client_state(std::shared_ptr<const logger> l) : log(std::move(l)) {
@@ -66,6 +85,12 @@ struct client_state {
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> malformed_frames{0};
   std::atomic<std::uint64_t> connections{0};
+  /// Sockets between hello and their end (Socket Mode holds several).
+  std::atomic<std::uint32_t> live_sockets{0};
+  /// Socket Mode envelopes acknowledged, and those whose handler's response
+  /// came too late to ride in the acknowledgement.
+  std::atomic<std::uint64_t> acks{0};
+  std::atomic<std::uint64_t> late_responses{0};
   std::atomic<std::uint64_t> handler_errors{0};
   /// Events dropped by the dispatcher as copies from a draining socket.
   std::shared_ptr<std::atomic<std::uint64_t>> duplicate_events =
@@ -78,7 +103,23 @@ struct client_state {
   std::atomic<std::uint64_t> last_frame_id{0};
   /// Round trip of the last answered ping in microseconds; -1 before one.
   std::atomic<std::int64_t> last_pong_us{-1};
-  ack_registry acks;
+  ack_registry sends;
+  response_routes responses;
+
+  /// A socket said hello: the client is connected.
+  void socket_up() {
+    ++live_sockets;
+    state = connection_state::connected;
+  }
+
+  /// A socket that had said hello ended: the client is connecting again
+  /// when it was the last one, unless it is closed.
+  void socket_down() {
+    if (--live_sockets > 0)
+      return;
+    auto expected = connection_state::connected;
+    state.compare_exchange_strong(expected, connection_state::connecting);
+  }
 
   /// The `self` and `team` parts of the last rtm.connect answer.
   void set_identity(nlohmann::json x) {

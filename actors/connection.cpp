@@ -62,7 +62,9 @@ connection_actor::behavior_type connection(connection_actor_state::pointer self,
 connection_actor::behavior_type
 connection_actor_state::make_behavior(connection_config cfg) {
   cfg_ = std::move(cfg);
-  cfg_.shared->state = connection_state::connecting;
+  if (cfg_.shared->live_sockets == 0 &&
+      cfg_.shared->state != connection_state::closed)
+    cfg_.shared->state = connection_state::connecting;
   session_id_ = ++session_counter;
   self_->set_exit_handler(
       [this](caf::exit_msg& msg) { shutdown(std::move(msg.reason)); });
@@ -70,8 +72,11 @@ connection_actor_state::make_behavior(connection_config cfg) {
   return {
       [this](connect_result& res) { on_connect_result(res); },
       [this](ws_opened& msg) {
-        if (msg.session == session_id_)
-          cfg_.shared->log->debug("socket open, waiting for hello");
+        if (msg.session != session_id_)
+          return;
+        cfg_.shared->log->debug("socket open, waiting for hello");
+        self_->delayed_send(handle(), cfg_.hello_timeout, hello_due_atom::value,
+                            msg.session);
       },
       [this](ws_ready& msg) { on_ready(msg.session); },
       [this](ws_binary& msg) { on_binary(msg.session, msg.size); },
@@ -82,9 +87,11 @@ connection_actor_state::make_behavior(connection_config cfg) {
       },
       [this](socket_frame& out) { on_send(out); },
       [this](backlog_atom, bool paused) { on_backlog(paused); },
+      [this](hello_due_atom, std::uint64_t session) { on_hello_due(session); },
+      [this](envelope_response& msg) { on_response(msg); },
+      [this](ack_due_atom, std::string& id) { on_ack_due(id); },
       [this](retire_atom) {
-        cfg_.shared->log->debug(
-            "closing the old socket: its successor said hello");
+        cfg_.shared->log->debug("closing the old socket: it was replaced");
         shutdown(make_error(conn_errc::closed, "replaced after goodbye"));
       },
       [this](caf::close_atom) {
@@ -99,7 +106,8 @@ connection_actor_state::make_behavior(connection_config cfg) {
 
 void connection_actor_state::on_connect_result(connect_result& res) {
   auto& log = *cfg_.shared->log;
-  auto& method = cfg_.protocol->connect_method();
+  auto& method =
+      res.method.empty() ? cfg_.protocol->connect_method() : res.method;
   if (!res.ok) {
     auto fatal = is_fatal_error_code(res.error);
     log.log(fatal ? log_level::error : log_level::warning, method,
@@ -146,7 +154,6 @@ void connection_actor_state::on_closed(std::uint64_t session,
   if (gone_)
     return;
   session_ = nullptr;
-  connected_ = false;
   if (draining_) {
     cfg_.shared->log->info("old socket ended after goodbye: ", reason);
     return shutdown(make_error(conn_errc::closed, "drained"));
@@ -156,19 +163,23 @@ void connection_actor_state::on_closed(std::uint64_t session,
 }
 
 void connection_actor_state::on_ping() {
-  if (!connected_)
+  if (!connected_ || !session_)
     return;
   auto id = ++cfg_.shared->last_frame_id;
-  session_->send(cfg_.protocol->ping_frame(id));
-  pings_.emplace(id, std::chrono::steady_clock::now());
-  // Pings are answered or the socket dies; forget the unanswered ones.
-  if (pings_.size() > 16)
-    pings_.erase(pings_.begin());
+  if (auto frame = cfg_.protocol->ping_frame(id); !frame.empty()) {
+    session_->send(std::move(frame));
+    pings_.emplace(id, std::chrono::steady_clock::now());
+    // Pings are answered or the socket dies; forget the unanswered ones.
+    if (pings_.size() > 16)
+      pings_.erase(pings_.begin());
+  } else {
+    session_->ping("slackrtm " + std::to_string(id));
+  }
   self_->delayed_send(handle(), cfg_.ping_interval, ping_atom::value);
   // The pong of a ping sent while the socket is not read cannot come.
   if (!reading_paused_)
     self_->delayed_send(handle(), cfg_.pong_timeout, silence_atom::value,
-                        frames_seen_, pauses_);
+                        signs_of_life(), pauses_);
 }
 
 void connection_actor_state::on_silence(std::uint64_t frames_at_ping,
@@ -176,7 +187,7 @@ void connection_actor_state::on_silence(std::uint64_t frames_at_ping,
   // Any frame since the ping proves the socket alive, not just a pong; a
   // socket paused since the ping proves nothing (no check is armed while
   // paused, so a changed count of pauses covers that too).
-  if (!connected_ || frames_seen_ != frames_at_ping ||
+  if (!connected_ || signs_of_life() != frames_at_ping ||
       pauses_ != pauses_at_ping)
     return;
   cfg_.shared->log->warning("no frame within ", cfg_.pong_timeout.count(),
@@ -188,6 +199,36 @@ void connection_actor_state::on_send(socket_frame& out) {
   // Not connected: the supervisor sends it again after the next hello.
   if (connected_ && session_)
     session_->send(std::move(out.text));
+}
+
+void connection_actor_state::on_hello_due(std::uint64_t session) {
+  if (session != session_id_ || connected_ || gone_)
+    return;
+  cfg_.shared->log->warning("no hello within ", cfg_.hello_timeout.count(),
+                            " ms of the socket opening");
+  shutdown(make_error(conn_errc::transient, "no hello from the server"));
+}
+
+void connection_actor_state::on_response(envelope_response& msg) {
+  if (deferred_.erase(msg.envelope_id) == 0) {
+    ++cfg_.shared->late_responses;
+    cfg_.shared->log->warning(
+        "a handler's response came after the acknowledgement of envelope ",
+        msg.envelope_id, " (deadline ", cfg_.response_deadline.count(),
+        " ms); dropped");
+    return;
+  }
+  acknowledge(cfg_.protocol->ack_with(msg.envelope_id, msg.payload));
+}
+
+void connection_actor_state::on_ack_due(const std::string& envelope_id) {
+  if (deferred_.erase(envelope_id) == 0)
+    return;
+  cfg_.shared->responses.remove(envelope_id);
+  cfg_.shared->log->warning("no handler response for envelope ", envelope_id,
+                            " within ", cfg_.response_deadline.count(),
+                            " ms; acknowledged without one");
+  acknowledge(cfg_.protocol->ack_with(envelope_id, {}));
 }
 
 void connection_actor_state::on_backlog(bool paused) {
@@ -237,6 +278,11 @@ void connection_actor_state::on_frame(std::string text) {
 void connection_actor_state::on_event(event frame) {
   auto& log = *cfg_.shared->log;
   auto meaning = cfg_.protocol->classify(frame);
+  // Acknowledged as soon as read: no handler delays it.
+  if (!meaning.ack.empty())
+    acknowledge(std::move(meaning.ack));
+  else if (!meaning.deferred_ack.empty())
+    defer_ack(meaning.deferred_ack);
   std::optional<caf::error> exit_after;
   switch (meaning.kind) {
   case frame_kind::malformed:
@@ -267,13 +313,24 @@ void connection_actor_state::on_event(event frame) {
       log.info("server said ", meaning.detail,
                "; reconnecting while this socket drains");
       draining_ = true;
-      self_->send(cfg_.supervisor, goodbye_atom::value);
+      self_->send(cfg_.supervisor, goodbye_atom::value, meaning.detail);
     }
     break;
   case frame_kind::reconnect:
     log.info("server asked for a new socket (", meaning.detail,
              "); reconnecting");
     exit_after = make_error(conn_errc::reconnect, meaning.detail);
+    break;
+  case frame_kind::fatal:
+    log.error("server refused the app: ", meaning.detail);
+    exit_after =
+        make_error(conn_errc::fatal, "server disconnected: " + meaning.detail);
+    break;
+  case frame_kind::backoff:
+    log.warning("server refused the socket (", meaning.detail,
+                "); the next one waits ", meaning.retry_after, " s");
+    exit_after =
+        make_error(conn_errc::transient, meaning.detail, meaning.retry_after);
     break;
   case frame_kind::error:
     log.warning("server error event (", meaning.detail, ")");
@@ -289,7 +346,8 @@ void connection_actor_state::on_event(event frame) {
   if (cfg_.successor && !overlap)
     overlap = !overlap_until_ || self_->clock().now() < *overlap_until_;
   batch_.push_back(
-      rtm_event{std::move(frame), overlap ? session_id_ : 0, cfg_.workspace});
+      rtm_event{meaning.routed ? std::move(meaning.routed) : std::move(frame),
+                overlap ? session_id_ : 0, cfg_.workspace});
   if (exit_after)
     shutdown(std::move(*exit_after));
 }
@@ -300,7 +358,7 @@ void connection_actor_state::on_hello() {
   connected_ = true;
   if (cfg_.successor)
     overlap_until_ = self_->clock().now() + cfg_.overlap_window;
-  cfg_.shared->state = connection_state::connected;
+  cfg_.shared->socket_up();
   ++cfg_.shared->connections;
   cfg_.shared->log->info("connected");
   if (cfg_.supervisor)
@@ -328,6 +386,25 @@ void connection_actor_state::drop_malformed(std::string_view why,
                             " bytes)");
 }
 
+void connection_actor_state::acknowledge(std::string text) {
+  if (!session_)
+    return;
+  session_->send(std::move(text));
+  ++cfg_.shared->acks;
+}
+
+void connection_actor_state::defer_ack(const std::string& envelope_id) {
+  if (!deferred_.insert(envelope_id).second)
+    return;
+  cfg_.shared->responses.add(envelope_id, handle());
+  self_->delayed_send(handle(), cfg_.response_deadline, ack_due_atom::value,
+                      envelope_id);
+}
+
+std::uint64_t connection_actor_state::signs_of_life() const {
+  return frames_seen_ + (session_ ? session_->control_frames() : 0);
+}
+
 void connection_actor_state::flush() {
   if (batch_.size() == 1)
     send_untyped(self_, cfg_.dispatcher, std::move(batch_.front()));
@@ -343,13 +420,20 @@ connection_actor connection_actor_state::handle() const {
 void connection_actor_state::shutdown(caf::error reason) {
   flush();
   gone_ = true;
+  // Held acknowledgements go out plain while the socket is still there.
+  for (auto& id : deferred_) {
+    cfg_.shared->responses.remove(id);
+    acknowledge(cfg_.protocol->ack_with(id, {}));
+  }
+  deferred_.clear();
+  if (connected_) {
+    connected_ = false;
+    cfg_.shared->socket_down();
+  }
   if (session_) {
     session_->close();
     session_ = nullptr;
   }
-  // A draining socket was already replaced: the state is its successor's.
-  if (!draining_ && cfg_.shared->state != connection_state::closed)
-    cfg_.shared->state = connection_state::connecting;
   self_->quit(std::move(reason));
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -53,6 +54,12 @@ struct connection_config {
   bool successor = false;
   /// How long after hello a successor marks its events for deduplication.
   std::chrono::milliseconds overlap_window{10000};
+  /// A socket whose server has not said hello this long after the
+  /// WebSocket handshake is given up (and replaced).
+  std::chrono::milliseconds hello_timeout{15000};
+  /// How long an envelope's acknowledgement waits for its handler's
+  /// response (Slack's deadline is 3 s) before it goes out without one.
+  std::chrono::milliseconds response_deadline{2500};
 };
 
 /// The connection actor's state, with one member function per message.
@@ -80,6 +87,9 @@ private:
   void on_silence(std::uint64_t frames_at_ping, std::uint64_t pauses_at_ping);
   void on_send(socket_frame& out);
   void on_backlog(bool paused);
+  void on_hello_due(std::uint64_t session);
+  void on_response(envelope_response& msg);
+  void on_ack_due(const std::string& envelope_id);
 
   // -- frames -----------------------------------------------------------------
 
@@ -93,6 +103,12 @@ private:
   // event then).
   bool own_pong(std::uint64_t reply_to);
   void drop_malformed(std::string_view why, std::size_t size);
+  // Writes an envelope's acknowledgement (Socket Mode).
+  void acknowledge(std::string text);
+  // Holds the acknowledgement of `envelope_id` for its handler's response.
+  void defer_ack(const std::string& envelope_id);
+  // Frames, pings and pongs seen on the current socket: signs of life.
+  std::uint64_t signs_of_life() const;
   // Sends the events gathered so far to the dispatcher.
   void flush();
   // Every way out goes through here, while the state is still alive.
@@ -127,6 +143,8 @@ private:
   std::vector<std::string> frames_;
   /// True once the actor is ending: remaining frames are not processed.
   bool gone_ = false;
+  /// Envelopes whose acknowledgement waits for a handler's response.
+  std::unordered_set<std::string> deferred_;
   /// Frame id -> send time of pings awaiting their pong.
   std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point>
       pings_;

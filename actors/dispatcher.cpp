@@ -1,6 +1,8 @@
 // Routing: type -> handler groups -> worker by conversation.
 #include "actors/dispatcher.hpp"
 
+#include "actors/wire_protocol.hpp"
+
 #include <algorithm>
 #include <functional>
 
@@ -201,7 +203,14 @@ void dispatch(dispatcher_actor self, rtm_event& msg) {
   if (ws == st.workspaces.end())
     return; // removed: its events are no longer wanted
   auto& wcfg = ws->second.config;
-  if (msg.overlap != 0) {
+  if (auto* env = msg.event.envelope(); env && !env->event_id.empty()) {
+    if (!ws->second.event_ids.admit(env->event_id,
+                                    std::chrono::steady_clock::now())) {
+      if (wcfg.duplicates)
+        ++*wcfg.duplicates;
+      return;
+    }
+  } else if (msg.overlap != 0) {
     auto key = dedupe_key(msg.event);
     if (!key.empty() && !ws->second.overlap.admit(key, msg.overlap)) {
       if (wcfg.duplicates)
@@ -210,7 +219,8 @@ void dispatch(dispatcher_actor self, rtm_event& msg) {
     }
   }
   auto& ev = msg.event;
-  auto type = ev.type();
+  auto how = route_of(ev);
+  auto type = how.type;
   // Handlers of this very event already see the team as it left it.
   if (wcfg.team && team_state::is_team_event(type))
     wcfg.team->apply(ev.json());
@@ -225,8 +235,8 @@ void dispatch(dispatcher_actor self, rtm_event& msg) {
     typed = &i->second;
   const std::vector<std::uint32_t>* subtyped = nullptr;
   if (st.subtype_routes) {
-    if (auto subtype = ev.get_string("subtype")) {
-      auto name = std::string{type} + "::" + std::string{*subtype};
+    if (!how.subtype.empty()) {
+      auto name = std::string{type} + "::" + std::string{how.subtype};
       if (auto i = st.by_type.find(name); i != st.by_type.end())
         subtyped = &i->second;
     }
@@ -282,6 +292,19 @@ std::uint64_t conversation_key(const event& ev) {
   return static_cast<std::uint64_t>(h) | 1; // never 0, which means "none"
 }
 
+bool event_id_filter::admit(std::string_view id, time_point now) {
+  while (!order_.empty() &&
+         (order_.size() >= capacity_ || now - order_.front().at > window_)) {
+    seen_.erase(order_.front().hash);
+    order_.pop_front();
+  }
+  auto hash = static_cast<std::uint64_t>(std::hash<std::string_view>{}(id));
+  if (!seen_.insert(hash).second)
+    return false;
+  order_.push_back({hash, now});
+  return true;
+}
+
 bool overlap_filter::admit(const std::string& key, std::uint64_t session) {
   auto [i, added] = entries_.try_emplace(key);
   if (added) {
@@ -331,10 +354,14 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   st.dedupe_capacity = cfg.dedupe_capacity;
   st.hold_capacity = cfg.hold_capacity;
   st.max_in_flight = cfg.max_in_flight;
-  st.workspaces.emplace(0,
-                        workspace_routing{std::move(cfg.workspace),
-                                          overlap_filter{cfg.dedupe_capacity},
-                                          {}});
+  st.event_id_window = cfg.event_id_window;
+  st.event_id_capacity = cfg.event_id_capacity;
+  st.workspaces.emplace(
+      0, workspace_routing{
+             std::move(cfg.workspace),
+             overlap_filter{cfg.dedupe_capacity},
+             event_id_filter{cfg.event_id_window, cfg.event_id_capacity},
+             {}});
   for (auto& g : cfg.groups) {
     group_routing routing;
     routing.type = g.type;
@@ -391,6 +418,8 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         st.workspaces.insert_or_assign(
             workspace, workspace_routing{std::move(wcfg),
                                          overlap_filter{st.dedupe_capacity},
+                                         event_id_filter{st.event_id_window,
+                                                         st.event_id_capacity},
                                          {}});
       },
       [=](remove_workspace_atom, std::uint32_t workspace) {

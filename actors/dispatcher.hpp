@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -72,6 +74,11 @@ struct dispatcher_config {
   workspace_config workspace;
   /// How many recent marked events are remembered for deduplication.
   std::size_t dedupe_capacity = 4096;
+  /// How long, and for how many events at most, Socket Mode event ids are
+  /// remembered (Slack's last retry comes about 5 minutes after the first
+  /// try).
+  std::chrono::milliseconds event_id_window{std::chrono::minutes{15}};
+  std::size_t event_id_capacity = 100000;
   /// Jobs a node group without members holds at most; beyond, the oldest
   /// are dropped and counted.
   std::size_t hold_capacity = 10000;
@@ -109,11 +116,47 @@ private:
   std::deque<std::string> order_;
 };
 
+/// Remembers the `event_id`s of Socket Mode events for a window of time (at
+/// most `capacity` of them, as 64-bit hashes), so that Slack's redelivery of
+/// an event already delivered is dropped. An event whose first delivery
+/// never arrived is delivered when its retry comes.
+class event_id_filter {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  explicit event_id_filter(
+      std::chrono::milliseconds window = std::chrono::minutes{15},
+      std::size_t capacity = 100000)
+      : window_(window), capacity_(std::max<std::size_t>(capacity, 1)) {
+    // nop
+  }
+
+  /// True when `id` was not seen within the window; remembers it from
+  /// `now` on.
+  bool admit(std::string_view id, time_point now);
+
+  /// Ids remembered.
+  std::size_t size() const noexcept { return order_.size(); }
+
+private:
+  struct entry {
+    std::uint64_t hash;
+    time_point at;
+  };
+
+  std::chrono::milliseconds window_;
+  std::size_t capacity_;
+  std::deque<entry> order_;
+  std::unordered_set<std::uint64_t> seen_;
+};
+
 /// Per-workspace state of the dispatcher.
 struct workspace_routing {
   workspace_config config;
   /// Recent events that came while sockets overlapped.
   overlap_filter overlap;
+  /// Recent Socket Mode event ids.
+  event_id_filter event_ids;
   /// The bot's own user id (empty until a connection tells it).
   std::string self_id;
 };
@@ -128,6 +171,8 @@ struct dispatcher_state {
   std::map<std::string, std::uint32_t, std::less<>> node_groups;
   std::unordered_map<std::uint32_t, workspace_routing> workspaces;
   std::size_t dedupe_capacity = 4096;
+  std::chrono::milliseconds event_id_window{std::chrono::minutes{15}};
+  std::size_t event_id_capacity = 100000;
   std::size_t hold_capacity = 10000;
   std::size_t max_in_flight = 0;
   /// Jobs routed while handling the current message, per worker; sent when

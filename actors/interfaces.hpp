@@ -29,16 +29,22 @@ using connection_actor = caf::typed_actor<
     caf::reacts_to<caf::close_atom>,
     // From the dispatcher: stop (true) or resume reading.
     caf::reacts_to<backlog_atom, bool>,
-    // Its own timers: the next ping; the silence check after one (frames
-    // and pauses seen when it was sent).
+    // From a handler (through the client): the response an envelope's
+    // acknowledgement waits for.
+    caf::reacts_to<envelope_response>,
+    // Its own timers: the next ping; the silence check after one (signs of
+    // life and pauses seen when it was sent); hello's deadline on a
+    // session; the deadline of an acknowledgement waiting for a response.
     caf::reacts_to<ping_atom>,
-    caf::reacts_to<silence_atom, std::uint64_t, std::uint64_t>>;
+    caf::reacts_to<silence_atom, std::uint64_t, std::uint64_t>,
+    caf::reacts_to<hello_due_atom, std::uint64_t>,
+    caf::reacts_to<ack_due_atom, std::string>>;
 
 /// Keeps one connection alive and owns the sends (actors/supervisor.hpp).
 using supervisor_actor = caf::typed_actor<
     // From the current connection: it said hello; the server will close it
-    // soon (it drains); a reply to a frame it wrote.
-    caf::reacts_to<hello_atom>, caf::reacts_to<goodbye_atom>,
+    // soon (it drains; why); a reply to a frame it wrote.
+    caf::reacts_to<hello_atom>, caf::reacts_to<goodbye_atom, std::string>,
     caf::reacts_to<socket_reply>,
     // From the client: a send; close.
     caf::reacts_to<outgoing_frame>, caf::reacts_to<caf::close_atom>,

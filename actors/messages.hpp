@@ -74,6 +74,9 @@ struct connect_result {
   std::string identity;
   /// Seconds Slack asked to wait (HTTP 429), else 0.
   std::int32_t retry_after = 0;
+  /// The Web API method that failed when it is not the protocol's connect
+  /// method (Socket Mode checks the bot token with `auth.test` first).
+  std::string method;
 };
 
 // -- connection -> dispatcher -> workers
@@ -182,6 +185,13 @@ struct socket_reply {
   slackrtm::event reply;
 };
 
+/// A handler's response to a Socket Mode envelope whose acknowledgement
+/// waits for it: `payload` (JSON object text) goes back in the ack.
+struct envelope_response {
+  std::string envelope_id;
+  std::string payload;
+};
+
 // -- inspectors
 // -----------------------------------------------------------------
 
@@ -208,7 +218,7 @@ typename Inspector::result_type inspect(Inspector& f, ws_closed& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connect_result& x) {
   return f(caf::meta::type_name("connect_result"), x.ok, x.url, x.error,
-           x.identity, x.retry_after);
+           x.identity, x.retry_after, x.method);
 }
 
 template <class Inspector>
@@ -265,6 +275,11 @@ typename Inspector::result_type inspect(Inspector& f, socket_frame& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, envelope_response& x) {
+  return f(caf::meta::type_name("envelope_response"), x.envelope_id, x.payload);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, socket_reply& x) {
   return f(caf::meta::type_name("socket_reply"), x.reply_to, x.reply);
 }
@@ -277,7 +292,7 @@ enum class conn_errc : std::uint8_t {
   closed = 1,
   /// The socket or rtm.connect failed in a way a retry may fix.
   transient,
-  /// Slack refused the token: retrying cannot help.
+  /// Slack refused the token or the app: retrying cannot help.
   fatal,
   /// The server asked to reconnect (`goodbye`, expired URL, migration).
   reconnect,
@@ -322,6 +337,7 @@ CAF_ADD_TYPE_ID(slackrtm, (slackrtm::ws_ready))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::rtm_events))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::handler_jobs))
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::jobs_done))
+CAF_ADD_TYPE_ID(slackrtm, (slackrtm::envelope_response))
 CAF_END_TYPE_ID_BLOCK(slackrtm)
 
 namespace slackrtm {
@@ -341,6 +357,10 @@ using pace_atom = caf::atom_constant<caf::atom("pace")>;
 using goodbye_atom = caf::atom_constant<caf::atom("goodbye")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using identity_atom = caf::atom_constant<caf::atom("identity")>;
+/// A connection's timers: the deadline of the server's hello; the deadline
+/// of an envelope's acknowledgement that waits for a handler's response.
+using hello_due_atom = caf::atom_constant<caf::atom("hellodue")>;
+using ack_due_atom = caf::atom_constant<caf::atom("ackdue")>;
 /// The dispatcher's counters (`dispatch_stats`), its unhandled events, and
 /// the handler calls queued or running.
 using stats_atom = caf::atom_constant<caf::atom("stats")>;

@@ -8,6 +8,19 @@
 
 namespace slackrtm {
 
+namespace {
+
+frame_meaning meaning(frame_kind kind, std::uint64_t reply_to,
+                      std::string detail) {
+  frame_meaning result;
+  result.kind = kind;
+  result.reply_to = reply_to;
+  result.detail = std::move(detail);
+  return result;
+}
+
+} // namespace
+
 rtm_protocol::rtm_protocol(std::string method) : method_(std::move(method)) {
   // nop
 }
@@ -18,17 +31,9 @@ const std::string& rtm_protocol::connect_method() const noexcept {
 
 connect_result rtm_protocol::read_connect_answer(const nlohmann::json& answer,
                                                  std::exception_ptr err) const {
+  if (err)
+    return failed_connect(err);
   connect_result result;
-  if (err) {
-    try {
-      std::rethrow_exception(err);
-    } catch (const api_error& ex) {
-      result.error = ex.error();
-    } catch (const std::exception& ex) {
-      result.error = ex.what();
-    }
-    return result;
-  }
   auto url = answer.find("url");
   if (url == answer.end() || !url->is_string()) {
     result.error = "invalid_response (no socket URL)";
@@ -50,23 +55,25 @@ frame_meaning rtm_protocol::classify(const event& frame) const {
     // Replies to the client's frames carry no type.
     auto reply_to = frame.get_int("reply_to");
     if (reply_to && *reply_to >= 0)
-      return {frame_kind::reply, static_cast<std::uint64_t>(*reply_to), {}};
-    return {frame_kind::malformed, 0, "no type"};
+      return meaning(frame_kind::reply, static_cast<std::uint64_t>(*reply_to),
+                     "");
+    return meaning(frame_kind::malformed, 0, "no type");
   }
   if (*type == "hello")
-    return {frame_kind::hello, 0, {}};
+    return meaning(frame_kind::hello, 0, "");
   if (*type == "pong") {
     auto reply_to = frame.get_int("reply_to");
     if (reply_to && *reply_to >= 0)
-      return {frame_kind::pong, static_cast<std::uint64_t>(*reply_to), {}};
-    return {frame_kind::event, 0, {}};
+      return meaning(frame_kind::pong, static_cast<std::uint64_t>(*reply_to),
+                     "");
+    return meaning(frame_kind::event, 0, "");
   }
   if (*type == "goodbye")
-    return {frame_kind::drain, 0, "goodbye"};
+    return meaning(frame_kind::drain, 0, "goodbye");
   if (*type == "team_migration_started")
-    return {frame_kind::reconnect, 0, "team migration"};
+    return meaning(frame_kind::reconnect, 0, "team migration");
   if (*type != "error")
-    return {frame_kind::event, 0, {}};
+    return meaning(frame_kind::event, 0, "");
   const auto& body = frame.json();
   auto err = body.find("error");
   std::string msg = "unknown";
@@ -76,7 +83,7 @@ frame_meaning rtm_protocol::classify(const event& frame) const {
     if (auto c = err->find("code"); c != err->end() && c->is_number())
       msg = "code " + c->dump() + ": " + msg;
   }
-  return {frame_kind::error, 0, std::move(msg)};
+  return meaning(frame_kind::error, 0, std::move(msg));
 }
 
 std::string rtm_protocol::ping_frame(std::uint64_t id) const {

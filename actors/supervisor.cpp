@@ -39,7 +39,7 @@ supervisor_state::make_behavior(supervisor_config cfg) {
         if (connected_)
           write(request);
       },
-      [this](goodbye_atom) { on_goodbye(); },
+      [this](goodbye_atom, std::string& why) { on_goodbye(why); },
       [this](retire_atom, const caf::actor_addr& which) {
         if (draining_ && draining_.address() == which)
           retire_draining();
@@ -89,12 +89,11 @@ void supervisor_state::on_down(caf::down_msg& msg) {
   }
   if (code == conn_errc::fatal) {
     fail_sends("connection failed: " + reason);
-    // "<connect method> failed: <Slack's error code>"
-    auto prefix = std::string_view{" failed: "};
-    auto code_at = reason.find(prefix);
-    fatal_error_ = code_at == std::string::npos
-                       ? reason
-                       : reason.substr(code_at + prefix.size());
+    // "<connect method> failed: <Slack's error code>", or "server
+    // disconnected: <reason>"
+    auto code_at = reason.rfind(": ");
+    fatal_error_ =
+        code_at == std::string::npos ? reason : reason.substr(code_at + 2);
     cfg_.shared->state = connection_state::closed;
     cfg_.shared->log->error("giving up: ", reason);
     retire_draining();
@@ -110,7 +109,8 @@ void supervisor_state::on_hello() {
     return;
   restarts_.connected(self_->clock().now());
   connected_ = true;
-  retire_draining();
+  if (cfg_.retire_on_hello)
+    retire_draining();
   announce(lifecycle_kind::connected);
   // Everything not yet answered, oldest first: sends made while
   // disconnected and those whose socket died before the reply.
@@ -121,7 +121,7 @@ void supervisor_state::on_hello() {
 
 void supervisor_state::on_send(outgoing_frame& out) {
   if (auto refused = sends_.add(out.request, out.frame)) {
-    cfg_.shared->acks.fail(out.request, *refused);
+    cfg_.shared->sends.fail(out.request, *refused);
     return;
   }
   self_->delayed_send(handle(), cfg_.send_timeout, expire_atom::value,
@@ -139,7 +139,7 @@ void supervisor_state::on_reply(socket_reply& msg) {
   auto& reply = msg.reply.json();
   auto i = pings_.find(*request);
   if (i == pings_.end()) {
-    cfg_.shared->acks.resolve(*request, reply);
+    cfg_.shared->sends.resolve(*request, reply);
     return;
   }
   // A pong: tell the caller the round trip too.
@@ -149,10 +149,10 @@ void supervisor_state::on_reply(socket_reply& msg) {
                            .count();
   pings_.erase(i);
   pong["ok"] = true; // a pong has no `ok`; it is the answer
-  cfg_.shared->acks.resolve(*request, pong);
+  cfg_.shared->sends.resolve(*request, pong);
 }
 
-void supervisor_state::on_goodbye() {
+void supervisor_state::on_goodbye(const std::string& why) {
   // The server asked to reconnect: open the next socket now, and read the
   // old one until the new one says hello (events the server still writes
   // there are not lost; the dispatcher drops the duplicates).
@@ -162,16 +162,16 @@ void supervisor_state::on_goodbye() {
   draining_ = connection_;
   connection_ = nullptr;
   connected_ = false;
-  announce(lifecycle_kind::disconnected, "goodbye");
+  announce(lifecycle_kind::disconnected, why);
   self_->delayed_send(handle(), cfg_.drain_limit, retire_atom::value,
                       draining_.address());
-  schedule_restart(conn_errc::reconnect, "goodbye", 0);
+  schedule_restart(conn_errc::reconnect, why, 0);
 }
 
 void supervisor_state::on_expire(std::uint64_t request) {
   pings_.erase(request);
   if (sends_.remove(request))
-    cfg_.shared->acks.fail(
+    cfg_.shared->sends.fail(
         request, "no reply from Slack within " +
                      std::to_string(cfg_.send_timeout.count()) + " ms");
 }
@@ -242,7 +242,7 @@ void supervisor_state::transmit(std::uint64_t request) {
   auto now = self_->clock().now();
   if (type == "typing" && !throttle_.allow_typing(channel, now)) {
     sends_.remove(request);
-    cfg_.shared->acks.resolve(request, {{"ok", true}, {"throttled", true}});
+    cfg_.shared->sends.resolve(request, {{"ok", true}, {"throttled", true}});
     return;
   }
   if (type == "message") {
@@ -267,7 +267,7 @@ void supervisor_state::write(std::uint64_t request) {
   // Slack answers only messages: anything else is done once written.
   if (!sends_.expects_reply(request)) {
     sends_.remove(request);
-    cfg_.shared->acks.resolve(request, nlohmann::json{{"ok", true}});
+    cfg_.shared->sends.resolve(request, nlohmann::json{{"ok", true}});
   }
 }
 
@@ -277,7 +277,7 @@ supervisor_actor supervisor_state::handle() const {
 
 void supervisor_state::fail_sends(const std::string& why) {
   for (auto request : sends_.clear())
-    cfg_.shared->acks.fail(request, why);
+    cfg_.shared->sends.fail(request, why);
   paced_.clear();
   pings_.clear();
 }

@@ -39,6 +39,10 @@ struct supervisor_config {
   /// A socket draining after `goodbye` is closed at the latest this long
   /// after it, even if its successor has not said hello yet.
   std::chrono::milliseconds drain_limit{10000};
+  /// True: the successor's hello retires the draining socket (RTM). False:
+  /// it is read until the server closes it or the drain limit passes
+  /// (Socket Mode, where the server still delivers envelopes there).
+  bool retire_on_hello = true;
   /// Shared counters, logger and state.
   std::shared_ptr<client_state> shared;
   /// Told every lifecycle change as a `lifecycle_note` (may be null).
@@ -79,7 +83,7 @@ private:
   void on_hello();
   void on_send(outgoing_frame& out);
   void on_reply(socket_reply& msg);
-  void on_goodbye();
+  void on_goodbye(const std::string& why);
   void on_expire(std::uint64_t request);
   void on_close();
 

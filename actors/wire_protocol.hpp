@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/messages.hpp"
+#include "slackrtm/error.hpp"
 #include "slackrtm/event.hpp"
 
 namespace slackrtm {
@@ -40,6 +41,12 @@ enum class frame_kind {
   error,
   /// Not a frame of the protocol: dropped and counted.
   malformed,
+  /// The server refuses this app for good (Socket Mode's `link_disabled`):
+  /// the client stops, with `detail` as the error code.
+  fatal,
+  /// The server holds too many sockets of this app: this one ends, and the
+  /// next waits `retry_after` seconds.
+  backoff,
 };
 
 /// A frame's kind, with what the connection needs to act on it.
@@ -47,8 +54,20 @@ struct frame_meaning {
   frame_kind kind = frame_kind::event;
   /// For `reply` and `pong`: the id of the client's frame answered.
   std::uint64_t reply_to = 0;
-  /// For `drain`, `reconnect`, `error` and `malformed`: why, for the log.
+  /// For `drain`, `reconnect`, `error`, `malformed` and `fatal`: why.
   std::string detail;
+  /// Written back on this socket at once, before the frame goes anywhere
+  /// (Socket Mode's acknowledgement); empty when none.
+  std::string ack;
+  /// The id of an envelope whose acknowledgement waits for a handler's
+  /// response (see `wire_protocol::ack_with`), up to the response
+  /// deadline; empty when none.
+  std::string deferred_ack;
+  /// What the handlers get in place of the frame (Socket Mode: the
+  /// envelope's inner event); an empty event means the frame itself.
+  event routed;
+  /// For `backoff`: seconds to wait before the next socket.
+  std::int32_t retry_after = 0;
 };
 
 /// One of Slack's socket protocols. Stateless and shared by every actor of
@@ -69,8 +88,60 @@ public:
   virtual frame_meaning classify(const event& frame) const = 0;
 
   /// The keep-alive frame numbered `id`, sent every ping interval once
-  /// connected; its answer is a `pong` with `reply_to` = `id`.
+  /// connected; its answer is a `pong` with `reply_to` = `id`. Empty when
+  /// the protocol keeps alive with WebSocket pings instead, whose pongs
+  /// (and the server's own pings) count as signs of life.
   virtual std::string ping_frame(std::uint64_t id) const = 0;
+
+  /// The acknowledgement of envelope `id` carrying a handler's `response`
+  /// (JSON object text; empty: none); empty for a protocol without
+  /// acknowledgements.
+  virtual std::string ack_with(const std::string& id,
+                               const std::string& response) const {
+    (void)id;
+    (void)response;
+    return {};
+  }
+
+  /// True when a socket the server asked to leave is read until the server
+  /// closes it (or the drain limit passes), even after its successor said
+  /// hello; false when the successor's hello retires it.
+  virtual bool drain_until_closed() const noexcept { return false; }
 };
+
+/// The connection's message for a connect call that ended with `err`:
+/// Slack's error code, or the transport's error text.
+inline connect_result failed_connect(std::exception_ptr err) {
+  connect_result result;
+  try {
+    std::rethrow_exception(err);
+  } catch (const api_error& ex) {
+    result.error = ex.error();
+  } catch (const std::exception& ex) {
+    result.error = ex.what();
+  }
+  return result;
+}
+
+/// How an event is routed: by `type`, and by `type::subtype` for handlers
+/// of a subtype. An RTM event's and an `events_api` envelope's inner
+/// event's are their `type` and `subtype`; a slash command's are
+/// `slash_commands` and its `command`; an interactive payload's
+/// `interactive` and its `type`; another envelope's its type.
+struct event_route {
+  std::string_view type;
+  std::string_view subtype;
+};
+
+inline event_route route_of(const event& ev) noexcept {
+  auto* env = ev.envelope();
+  if (!env || env->type == "events_api")
+    return {ev.type(), ev.subtype()};
+  if (env->type == "slash_commands")
+    return {env->type, ev.string("command")};
+  if (env->type == "interactive")
+    return {env->type, ev.type()};
+  return {env->type, {}};
+}
 
 } // namespace slackrtm

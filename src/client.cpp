@@ -4,6 +4,8 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "actors/client_origin.hpp"
@@ -14,6 +16,7 @@
 #include "actors/handler_worker.hpp"
 #include "actors/messages.hpp"
 #include "actors/rtm_protocol.hpp"
+#include "actors/socket_mode_protocol.hpp"
 #include "actors/supervisor.hpp"
 #include "src/client_options.hpp"
 #include "src/handler_list.hpp"
@@ -30,8 +33,15 @@ struct client::impl {
   // it until `web`'s destructor has joined them.
   std::shared_ptr<team_state> team = std::make_shared<team_state>();
   slackrtm::web_client web;
+  // Socket Mode: the Web API client with the app-level token, for
+  // apps.connections.open only (null for RTM).
+  std::unique_ptr<slackrtm::web_client> app_web;
+  // Socket Mode: true once auth.test told the bot's identity.
+  std::atomic<bool> identified{false};
   client_origin origin;
   handler_list handlers;
+  // Routes whose handlers answer envelopes with a response payload.
+  std::set<std::string, std::less<>> responding;
   std::vector<lifecycle_handler> lifecycle_handlers;
   lifecycle_actor lifecycle;
   // Set when reading is on (from the first connect).
@@ -41,20 +51,35 @@ struct client::impl {
   // The runtime the actors run on: `own`, or the hub's.
   engine* runtime = nullptr;
   std::uint32_t workspace = 0;
-  supervisor_actor supervisor;
+  // One per socket: RTM holds one, Socket Mode `socket_mode_connections`.
+  std::vector<supervisor_actor> supervisors;
 
   std::mutex mtx;
   std::condition_variable cv;
-  bool supervising = false;
+  // Supervisors still running.
+  std::size_t supervising = 0;
   bool closed = false;
   std::exception_ptr fatal;
 
   impl(client& self, client_options opts, std::string name = {})
       : owner(self), options(checked(opts)),
-        shared(std::make_shared<client_state>(
-            std::make_shared<const logger>(opts.level, opts.sink, opts.token))),
+        shared(std::make_shared<client_state>(std::make_shared<const logger>(
+            opts.level, opts.sink,
+            std::vector<std::string>{opts.token, opts.app_token}))),
         web(web_options(opts)), origin(self, std::move(name)) {
-    // nop
+    if (socket_mode()) {
+      auto app = web_options(opts);
+      app.token = opts.app_token;
+      app_web = std::make_unique<slackrtm::web_client>(std::move(app));
+    }
+  }
+
+  bool socket_mode() const { return !options.app_token.empty(); }
+
+  // The Web API method whose refusal stops the client.
+  const std::string& connect_method() const {
+    static const std::string open = "apps.connections.open";
+    return socket_mode() ? open : options.connect_method;
   }
 
   workspace_config routing() const {
@@ -100,7 +125,12 @@ struct client::impl {
     }
   }
 
-  void start_supervisor() {
+  void start_supervisors() {
+    std::shared_ptr<const wire_protocol> protocol;
+    if (socket_mode())
+      protocol = std::make_shared<socket_mode_protocol>(responding);
+    else
+      protocol = std::make_shared<rtm_protocol>(options.connect_method);
     supervisor_config cfg;
     cfg.shared = shared;
     cfg.restarts.min_backoff = options.min_backoff;
@@ -109,28 +139,37 @@ struct client::impl {
     cfg.lifecycle = lifecycle;
     cfg.workspace = workspace;
     cfg.outbox_limits.capacity = options.outbox_capacity;
+    cfg.retire_on_hello = !protocol->drain_until_closed();
     connection_config conn;
     conn.dispatcher = runtime->dispatcher();
     conn.workspace = workspace;
     conn.transport = runtime->transport();
     conn.ping_interval = options.ping_interval;
-    conn.pong_timeout = options.pong_timeout.count() > 0
-                            ? options.pong_timeout
-                            : 2 * options.ping_interval;
+    if (options.pong_timeout.count() > 0)
+      conn.pong_timeout = options.pong_timeout;
+    else if (socket_mode())
+      conn.pong_timeout = std::chrono::seconds{30};
+    else
+      conn.pong_timeout = 2 * options.ping_interval;
+    conn.response_deadline = options.response_deadline;
     conn.shared = shared;
-    conn.protocol = std::make_shared<rtm_protocol>(options.connect_method);
-    conn.connect = [this,
-                    protocol = conn.protocol](connection_actor connection) {
-      web.async_api_call(protocol->connect_method(), options.connect_params,
-                         [this, protocol, connection](nlohmann::json answer,
-                                                      std::exception_ptr err) {
-                           if (!err)
-                             on_connect_answer(answer);
-                           caf::anon_send(
-                               connection,
-                               protocol->read_connect_answer(answer, err));
-                         });
-    };
+    conn.protocol = protocol;
+    if (socket_mode())
+      conn.connect = [this, protocol](connection_actor connection) {
+        open_socket_mode(protocol, std::move(connection));
+      };
+    else
+      conn.connect = [this, protocol](connection_actor connection) {
+        web.async_api_call(
+            protocol->connect_method(), options.connect_params,
+            [this, protocol, connection](nlohmann::json answer,
+                                         std::exception_ptr err) {
+              if (!err)
+                on_connect_answer(answer);
+              caf::anon_send(connection,
+                             protocol->read_connect_answer(answer, err));
+            });
+      };
     auto* rt = runtime;
     cfg.spawn_connection = [rt, conn](supervisor_actor sup,
                                       bool successor) mutable {
@@ -140,19 +179,70 @@ struct client::impl {
     };
     cfg.on_stop = [this](const std::string& fatal_error) {
       std::lock_guard<std::mutex> guard{mtx};
-      supervising = false;
-      if (!fatal_error.empty()) {
+      --supervising;
+      if (!fatal_error.empty() && !fatal) {
         fatal = std::make_exception_ptr(
-            api_error(options.connect_method, fatal_error, 200, nullptr));
+            api_error(connect_method(), fatal_error, 200, nullptr));
         closed = true;
+        // What refused one socket refuses the others.
+        for (auto& other : supervisors)
+          caf::anon_send(other, caf::close_atom::value);
       }
       cv.notify_all();
     };
-    supervising = true;
-    supervisor = runtime->system().spawn(slackrtm::supervisor, std::move(cfg));
+    auto sockets = socket_mode() ? options.socket_mode_connections : 1;
+    supervisors.clear();
+    std::random_device seeds;
+    for (std::size_t i = 0; i < sockets; ++i) {
+      cfg.seed = seeds(); // each socket its own jitter
+      ++supervising;
+      supervisors.push_back(runtime->system().spawn(slackrtm::supervisor, cfg));
+    }
   }
 
-  // Runs on a Web API thread with rtm.connect's (or rtm.start's) answer.
+  // Socket Mode's connect call: the bot's identity from auth.test (bot
+  // token) the first time, then apps.connections.open (app token). Runs
+  // on Web API threads; never blocks the connection.
+  void open_socket_mode(std::shared_ptr<const wire_protocol> protocol,
+                        connection_actor connection) {
+    auto open = [this, protocol, connection] {
+      app_web->async_api_call(
+          protocol->connect_method(), nlohmann::json::object(),
+          [this, protocol, connection](nlohmann::json answer,
+                                       std::exception_ptr err) {
+            auto result = protocol->read_connect_answer(answer, err);
+            result.identity = shared->identity().dump();
+            caf::anon_send(connection, std::move(result));
+          });
+    };
+    if (identified)
+      return open();
+    web.async_api_call("auth.test", nlohmann::json::object(),
+                       [this, protocol, connection,
+                        open](nlohmann::json answer, std::exception_ptr err) {
+                         if (err) {
+                           auto result =
+                               protocol->read_connect_answer(answer, err);
+                           result.method = "auth.test (bot token)";
+                           caf::anon_send(connection, std::move(result));
+                           return;
+                         }
+                         nlohmann::json identity{
+                             {"self",
+                              {{"id", answer.value("user_id", std::string{})},
+                               {"name", answer.value("user", std::string{})}}},
+                             {"team",
+                              {{"id", answer.value("team_id", std::string{})},
+                               {"name", answer.value("team", std::string{})}}}};
+                         shared->set_identity(identity);
+                         on_connect_answer(identity);
+                         identified = true;
+                         open();
+                       });
+  }
+
+  // Runs on a Web API thread with rtm.connect's (or rtm.start's) answer, or
+  // with the identity auth.test gave in Socket Mode.
   void on_connect_answer(const nlohmann::json& answer) {
     team->load_connect_answer(answer);
     if (!options.with_team_state || answer.contains("users"))
@@ -178,12 +268,20 @@ struct client::impl {
   // not connected (outside the lock: its callback may call the client).
   void submit(std::uint64_t request, const nlohmann::json& frame) {
     std::unique_lock<std::mutex> guard{mtx};
-    if (supervising) {
-      caf::anon_send(supervisor, outgoing_frame{request, frame.dump()});
+    if (socket_mode()) {
+      guard.unlock();
+      shared->sends.fail(request,
+                         "Socket Mode carries no sends over the socket: "
+                         "post with the Web API (chat.postMessage)");
+      return;
+    }
+    if (supervising > 0) {
+      caf::anon_send(supervisors.front(),
+                     outgoing_frame{request, frame.dump()});
       return;
     }
     guard.unlock();
-    shared->acks.fail(request, "not connected");
+    shared->sends.fail(request, "not connected");
   }
 
   // Handlers are registered before the first connect, and a hub's
@@ -196,11 +294,10 @@ struct client::impl {
                                    "handlers on its hub");
   }
 
-  void stop_supervisor(std::unique_lock<std::mutex>& guard) {
-    if (!supervising)
-      return;
-    caf::anon_send(supervisor, caf::close_atom::value);
-    cv.wait(guard, [this] { return !supervising; });
+  void stop_supervisors(std::unique_lock<std::mutex>& guard) {
+    for (auto& sup : supervisors)
+      caf::anon_send(sup, caf::close_atom::value);
+    cv.wait(guard, [this] { return supervising == 0; });
   }
 };
 
@@ -221,7 +318,7 @@ client::~client() {
   close();
   {
     std::unique_lock<std::mutex> guard{impl_->mtx};
-    impl_->cv.wait(guard, [this] { return !impl_->supervising; });
+    impl_->cv.wait(guard, [this] { return impl_->supervising == 0; });
   }
   // A hub's workspace: the hub owns the runtime and settles its handlers.
   if (!impl_->own)
@@ -229,7 +326,7 @@ client::~client() {
   impl_->own->await_idle(impl_->options.close_grace);
   impl_->own->stop_workers();
   impl_->lifecycle = nullptr;
-  impl_->supervisor = nullptr;
+  impl_->supervisors.clear();
   impl_->own.reset();
 }
 
@@ -250,6 +347,30 @@ client& client::on(const std::string& type, const std::string& subtype,
   return on(subtype_route(type, subtype), std::move(fn));
 }
 
+client& client::add_responder(std::string route, responder fn) {
+  if (!fn)
+    throw std::invalid_argument("slackrtm: empty responder for " + route);
+  auto respond = [shared = impl_->shared, fn = std::move(fn)](context& ctx,
+                                                              const event& ev) {
+    auto* env = ev.envelope();
+    nlohmann::json answer;
+    try {
+      answer = fn(ctx, ev);
+    } catch (...) {
+      if (env) // the acknowledgement need not wait for the deadline
+        shared->responses.respond(env->id, {});
+      throw;
+    }
+    if (env)
+      shared->responses.respond(env->id, answer.is_object() ? answer.dump()
+                                                            : std::string{});
+  };
+  on(route, handler{std::move(respond)});
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->responding.insert(std::move(route));
+  return *this;
+}
+
 client& client::on_lifecycle(lifecycle_handler fn) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty lifecycle handler");
@@ -268,11 +389,11 @@ void client::connect() {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   if (impl_->closed)
     throw std::logic_error("slackrtm: the client is closed");
-  if (impl_->supervising)
+  if (impl_->supervising > 0)
     return;
   if (!impl_->runtime)
     impl_->build_actors();
-  impl_->start_supervisor();
+  impl_->start_supervisors();
 }
 
 void client::wait() {
@@ -284,24 +405,24 @@ void client::wait() {
 
 void client::disconnect() {
   std::unique_lock<std::mutex> guard{impl_->mtx};
-  impl_->stop_supervisor(guard);
+  impl_->stop_supervisors(guard);
   impl_->shared->state = connection_state::idle;
 }
 
 void client::close() {
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (impl_->supervising)
-    caf::anon_send(impl_->supervisor, caf::close_atom::value);
+  for (auto& sup : impl_->supervisors)
+    caf::anon_send(sup, caf::close_atom::value);
   impl_->closed = true;
   impl_->shared->state = connection_state::closed;
-  impl_->shared->acks.fail_all("client closed");
+  impl_->shared->sends.fail_all("client closed");
   impl_->cv.notify_all();
 }
 
 std::future<nlohmann::json> client::send(nlohmann::json frame) {
   if (!frame.is_object())
     throw std::invalid_argument("slackrtm: a frame must be a JSON object");
-  auto [request, result] = impl_->shared->acks.add();
+  auto [request, result] = impl_->shared->sends.add();
   impl_->submit(request, frame);
   return std::move(result);
 }
@@ -311,7 +432,7 @@ void client::send_async(nlohmann::json frame, send_callback done) {
     throw std::invalid_argument("slackrtm: a frame must be a JSON object");
   if (!done)
     throw std::invalid_argument("slackrtm: send_async needs a callback");
-  impl_->submit(impl_->shared->acks.add(std::move(done)), frame);
+  impl_->submit(impl_->shared->sends.add(std::move(done)), frame);
 }
 
 std::future<nlohmann::json> client::send_message(const std::string& channel,
@@ -407,6 +528,8 @@ client_stats client::stats() const {
   result.handler_errors = s.handler_errors;
   if (own)
     result.read_pauses = own->stats().pauses;
+  result.envelopes_acked = s.acks;
+  result.late_responses = s.late_responses;
   return result;
 }
 

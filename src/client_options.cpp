@@ -42,6 +42,22 @@ const client_options& checked(const client_options& opts) {
       opts.connect_method != "rtm.start")
     throw std::invalid_argument("slackrtm: connect_method must be rtm.connect "
                                 "or rtm.start");
+  // A bot token where the app-level token belongs, or the other way round,
+  // would only be refused by Slack (not_allowed_token_type) at connect.
+  if (opts.app_token.rfind("xox", 0) == 0)
+    throw std::invalid_argument("slackrtm: app_token must be the app-level "
+                                "token (xapp-...), not a bot or user token");
+  if (opts.token.rfind("xapp-", 0) == 0)
+    throw std::invalid_argument("slackrtm: token must be the bot token "
+                                "(xoxb-...); the app-level token goes in "
+                                "app_token");
+  if (opts.socket_mode_connections < 1 || opts.socket_mode_connections > 10)
+    throw std::invalid_argument("slackrtm: socket_mode_connections must be "
+                                "1 to 10 (Slack's limit per app)");
+  if (opts.response_deadline.count() <= 0 ||
+      opts.response_deadline > std::chrono::seconds{3})
+    throw std::invalid_argument("slackrtm: response_deadline must be within "
+                                "Slack's 3 s");
   if (!opts.connect_params.is_object())
     throw std::invalid_argument("slackrtm: connect_params must be an object");
   return opts;

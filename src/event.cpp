@@ -84,6 +84,8 @@ struct event::data {
   // Where the known keys are in `fields` (the last of duplicates).
   std::array<std::uint32_t, known_count> known;
   span conversation;
+  // The Socket Mode envelope the event came in (null for RTM).
+  std::shared_ptr<const slackrtm::envelope> env;
   // Built on the first json() call, unless the event was made from a tree.
   std::optional<nlohmann::json> given;
   mutable std::once_flag built;
@@ -275,6 +277,38 @@ std::optional<bool> event::get_bool(std::string_view key) const noexcept {
 
 std::string_view event::conversation() const noexcept {
   return data_ ? data_->view(data_->conversation) : std::string_view{};
+}
+
+std::optional<event> event::object(std::string_view key) const {
+  if (!data_ || !data_->find(key, kind::object))
+    return std::nullopt;
+  // The index keeps no nested positions: find the member again (the last
+  // of duplicate keys, as the index does) and copy its text out.
+  thread_local simdjson::dom::parser reused;
+  std::optional<simdjson::dom::parser> own;
+  auto& parser =
+      data_->text.size() <= reused_parser_limit ? reused : own.emplace();
+  simdjson::dom::object members;
+  if (parser.parse(data_->text.data(), data_->text.size(), false)
+          .get_object()
+          .get(members))
+    return std::nullopt;
+  std::optional<simdjson::dom::element> found;
+  for (auto member : members)
+    if (member.key == key)
+      found = member.value;
+  if (!found)
+    return std::nullopt;
+  return parse(simdjson::minify(*found));
+}
+
+const slackrtm::envelope* event::envelope() const noexcept {
+  return data_ ? data_->env.get() : nullptr;
+}
+
+void event::attach(std::shared_ptr<const slackrtm::envelope> env) {
+  if (data_)
+    std::const_pointer_cast<data>(data_)->env = std::move(env);
 }
 
 std::string_view event::raw() const noexcept {

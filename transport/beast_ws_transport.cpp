@@ -118,6 +118,23 @@ public:
                 [self = this->shared_from_this()] { self->read_if_allowed(); });
   }
 
+  void ping(std::string payload) override {
+    if (payload.size() > 125)
+      payload.resize(125);
+    net::post(ws_.get_executor(), [self = this->shared_from_this(),
+                                   payload = std::move(payload)]() mutable {
+      if (self->finished_ || self->closing_)
+        return;
+      self->pings_.push_back(std::move(payload));
+      if (self->open_ && !self->writing_)
+        self->write_next();
+    });
+  }
+
+  std::uint64_t control_frames() const noexcept override {
+    return control_frames_.load(std::memory_order_relaxed);
+  }
+
   void close() override {
     net::post(ws_.get_executor(), [self = this->shared_from_this()] {
       if (self->finished_ || self->closing_)
@@ -129,9 +146,11 @@ public:
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
         return;
       }
-      // Bound the closing handshake: a dead peer must not keep us waiting.
+      // Bound the closing handshake: a dead peer, or one that answers the
+      // close frame but keeps the TCP connection open (Slack's Socket Mode
+      // may), must not keep us waiting.
       websocket::stream_base::timeout opt{};
-      opt.handshake_timeout = std::chrono::seconds{2};
+      opt.handshake_timeout = std::chrono::seconds{1};
       opt.idle_timeout = websocket::stream_base::none();
       self->ws_.set_option(opt);
       self->ws_.async_close(
@@ -207,6 +226,12 @@ private:
     opt.keep_alive_pings = false;
     ws_.set_option(opt);
     ws_.read_message_max(max_frame_size);
+    // Beast answers pings itself; count them and pongs as signs of life.
+    ws_.control_callback(
+        [this](websocket::frame_type kind, beast::string_view) {
+          if (kind != websocket::frame_type::close)
+            control_frames_.fetch_add(1, std::memory_order_relaxed);
+        });
     ws_.set_option(
         websocket::stream_base::decorator([](websocket::request_type& req) {
           req.set(beast::http::field::user_agent, default_user_agent);
@@ -228,7 +253,7 @@ private:
     open_ = true;
     listener_->opened(id_);
     read_next();
-    if (!outbox_.empty())
+    if (!outbox_.empty() || !pings_.empty())
       write_next();
   }
 
@@ -341,10 +366,28 @@ private:
       read_next();
   }
 
+  // Writes the next ping, else the next text frame: one write at a time.
   void write_next() {
     if (closing_ || finished_)
       return;
     writing_ = true;
+    if (!pings_.empty()) {
+      ping_payload_ = std::move(pings_.front());
+      pings_.pop_front();
+      ws_.async_ping(websocket::ping_data{ping_payload_.c_str()},
+                     [self = this->shared_from_this()](beast::error_code ec) {
+                       self->writing_ = false;
+                       if (ec)
+                         return self->fail("ping failed", ec);
+                       if (!self->pings_.empty() || !self->outbox_.empty())
+                         self->write_next();
+                     });
+      return;
+    }
+    if (outbox_.empty()) {
+      writing_ = false;
+      return;
+    }
     ws_.text(true);
     ws_.async_write(
         net::buffer(outbox_.front()),
@@ -353,7 +396,7 @@ private:
           if (ec)
             return self->fail("write failed", ec);
           self->outbox_.pop_front();
-          if (!self->outbox_.empty())
+          if (!self->outbox_.empty() || !self->pings_.empty())
             self->write_next();
         });
   }
@@ -373,6 +416,8 @@ private:
     finished_ = true;
     open_ = false;
     outbox_.clear();
+    pings_.clear();
+    ws_.control_callback();
     listener_->closed(id_, reason);
   }
 
@@ -385,6 +430,11 @@ private:
   std::chrono::milliseconds timeout_;
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
+  // Pings to write (before the next text frame), and the one being written.
+  std::deque<std::string> pings_;
+  std::string ping_payload_;
+  // Pings and pongs received (read by the listener's thread).
+  std::atomic<std::uint64_t> control_frames_{0};
   bool open_ = false;
   bool writing_ = false;
   bool closing_ = false;

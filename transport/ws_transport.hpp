@@ -47,7 +47,16 @@ public:
   /// Queues a text frame; frames go out in the order of the calls.
   virtual void send(std::string text) = 0;
 
-  /// Sends a close frame and ends the session; `closed` follows.
+  /// Queues a WebSocket ping control frame carrying `payload` (at most 125
+  /// bytes; longer is cut). The server's pong counts in `control_frames`.
+  virtual void ping(std::string payload) = 0;
+
+  /// Control frames (pings and pongs) received so far: proof that the
+  /// server is alive even when it sends no data frame. Thread-safe.
+  virtual std::uint64_t control_frames() const noexcept = 0;
+
+  /// Sends a close frame and ends the session; `closed` follows, at the
+  /// latest one second later if the server does not answer the close.
   virtual void close() = 0;
 
   /// Stops (`true`) or resumes reading frames: while paused, what the

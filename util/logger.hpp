@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "slackrtm/log.hpp"
 
@@ -16,8 +17,15 @@ public:
   /// `secret` (the token) is masked wherever it appears, even when it does
   /// not look like a Slack token.
   logger(log_level level, log_sink sink, std::string secret = {})
+      : logger(level, std::move(sink),
+               std::vector<std::string>{std::move(secret)}) {
+    // nop
+  }
+
+  /// Masks each of `secrets` (the bot and app tokens).
+  logger(log_level level, log_sink sink, std::vector<std::string> secrets)
       : level_(level), sink_(sink ? std::move(sink) : stderr_log_sink()),
-        secret_(std::move(secret)) {
+        secrets_(std::move(secrets)) {
     // nop
   }
 
@@ -31,10 +39,12 @@ public:
     if (!enabled(level))
       return;
     auto text = redact(line);
-    if (secret_.size() >= 4) {
-      for (auto pos = text.find(secret_); pos != std::string::npos;
-           pos = text.find(secret_, pos))
-        text.replace(pos, secret_.size(), "[redacted]");
+    for (auto& secret : secrets_) {
+      if (secret.size() < 4)
+        continue;
+      for (auto pos = text.find(secret); pos != std::string::npos;
+           pos = text.find(secret, pos))
+        text.replace(pos, secret.size(), "[redacted]");
     }
     sink_(level, text);
   }
@@ -72,7 +82,7 @@ public:
 private:
   log_level level_;
   log_sink sink_;
-  std::string secret_;
+  std::vector<std::string> secrets_;
 };
 
 } // namespace slackrtm

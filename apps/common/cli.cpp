@@ -39,8 +39,14 @@ const char* common_usage() {
          "none\n"
          "                        (default: $https_proxy/$http_proxy, "
          "$no_proxy)\n"
+         "  --socket-mode         Socket Mode (needs SLACK_APP_TOKEN); the\n"
+         "                        default whenever SLACK_APP_TOKEN is set\n"
          "  --help                this text\n"
-         "The token comes from SLACK_BOT_TOKEN, else SLACK_API_TOKEN.\n";
+         "The bot token comes from SLACK_BOT_TOKEN, else SLACK_API_TOKEN. "
+         "With\n"
+         "SLACK_APP_TOKEN (xapp-...) set, events come over Socket Mode and "
+         "the\n"
+         "bot token serves the Web API; without it, over RTM.\n";
 }
 
 bool take(const std::string& arg, const char* name, std::string& value) {
@@ -57,6 +63,7 @@ std::optional<parsed> parse(int argc, char** argv, const char* program,
   auto& opts = result.options;
   if (auto url = std::getenv("SLACK_API_URL"); url && *url)
     opts.api_url = url;
+  bool socket_mode = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -79,6 +86,8 @@ std::optional<parsed> parse(int argc, char** argv, const char* program,
       opts.tls.ca_file = value;
     } else if (take(arg, "proxy", value)) {
       opts.proxy = value;
+    } else if (arg == "--socket-mode") {
+      socket_mode = true;
     } else {
       result.rest.push_back(arg);
     }
@@ -92,6 +101,14 @@ std::optional<parsed> parse(int argc, char** argv, const char* program,
   if (opts.token.empty()) {
     std::cerr << program
               << ": no token: set SLACK_BOT_TOKEN (or SLACK_API_TOKEN)\n";
+    return std::nullopt;
+  }
+  if (auto token = std::getenv("SLACK_APP_TOKEN"); token && *token)
+    opts.app_token = token;
+  if (socket_mode && opts.app_token.empty()) {
+    std::cerr << program
+              << ": --socket-mode needs the app-level token in "
+                 "SLACK_APP_TOKEN (xapp-...)\n";
     return std::nullopt;
   }
   return result;

@@ -65,6 +65,24 @@ private:
   std::function<void(context&, const event&)> fn_;
 };
 
+/// What a responding handler returns: the response payload of a Socket
+/// Mode slash command or interactive payload, sent in the envelope's
+/// acknowledgement (null: none). It runs like any handler.
+using responder = std::function<nlohmann::json(context&, const event&)>;
+
+/// True when `F` called with `(context&, const Arg&)` returns something that
+/// converts to JSON (a responder), not void (a handler).
+template <class F, class Arg, class = void>
+struct returns_json : std::false_type {};
+
+template <class F, class Arg>
+struct returns_json<
+    F, Arg, std::enable_if_t<std::is_invocable_v<F&, context&, const Arg&>>>
+    : std::bool_constant<
+          !std::is_void_v<std::invoke_result_t<F&, context&, const Arg&>> &&
+          std::is_convertible_v<std::invoke_result_t<F&, context&, const Arg&>,
+                                nlohmann::json>> {};
+
 /// Connection state as the application sees it.
 enum class connection_state { idle, connecting, connected, closed };
 
@@ -111,7 +129,8 @@ struct client_stats {
   /// Handler calls that threw.
   std::uint64_t handler_errors = 0;
   /// Events that arrived on both the old and the new socket around a
-  /// `goodbye` and were delivered once.
+  /// `goodbye`, or that Slack delivered again over Socket Mode (same
+  /// `event_id`), and were delivered once.
   std::uint64_t duplicate_events = 0;
   /// Events the bot itself caused, not delivered (`skip_self_events`).
   std::uint64_t self_events_skipped = 0;
@@ -120,9 +139,15 @@ struct client_stats {
   /// Times the socket stopped being read because `max_pending_events`
   /// handler calls were queued or running.
   std::uint64_t read_pauses = 0;
+  /// Socket Mode: envelopes acknowledged.
+  std::uint64_t envelopes_acked = 0;
+  /// Socket Mode: handler responses that came after their envelope's
+  /// acknowledgement had gone out (`response_deadline`), and were dropped.
+  std::uint64_t late_responses = 0;
 };
 
-/// Slack's Real Time Messaging client. Handlers run on actors of their own:
+/// Slack's socket client, over RTM or (with `client_options::app_token`)
+/// Socket Mode, with the same handlers. Handlers run on actors of their own:
 /// a slow handler never delays the socket, the pings or other handlers, and
 /// within one handler the events of one conversation (`channel`) keep their
 /// order while different conversations run at the same time.
@@ -160,6 +185,28 @@ public:
   /// `on("message::bot_message", fn)`. Handlers of the plain type get these
   /// events too.
   client& on(const std::string& type, const std::string& subtype, handler fn);
+
+  /// Socket Mode: registers `fn` for the slash command `command` (`"/deploy"`;
+  /// `"*"`: every command). The event is the command's payload (`command`,
+  /// `text`, `user_id`, `channel_id`, `response_url`, `trigger_id`, ...),
+  /// and `ev.envelope()` says how it came. `fn` is a handler, or returns
+  /// `nlohmann::json`: then it is a responder, and what it returns is the
+  /// command's immediate answer (`text`, `blocks`, `response_type`), sent in
+  /// the acknowledgement, which waits for it up to `response_deadline`.
+  template <class F>
+  client& on_slash_command(const std::string& command, F fn) {
+    return on_envelope("slash_commands", command, std::move(fn));
+  }
+
+  /// Socket Mode: registers `fn` for interactive payloads of `type`
+  /// (`"block_actions"`, `"view_submission"`, `"shortcut"`, ...; `"*"`:
+  /// all). As `on_slash_command`; a responder's answer is, e.g., a
+  /// `response_action` for `view_submission` or `options` for
+  /// `block_suggestion`.
+  template <class F>
+  client& on_interactive(const std::string& type, F fn) {
+    return on_envelope("interactive", type, std::move(fn));
+  }
 
   /// Registers `fn` for connection lifecycle changes (connecting,
   /// connected, disconnected, reconnecting, error). Register before
@@ -272,6 +319,25 @@ public:
 
 private:
   friend class hub;
+
+  template <class F>
+  client& on_envelope(const char* kind, const std::string& name, F fn) {
+    auto route = name.empty() || name == "*" ? std::string{kind}
+                                             : kind + std::string{"::"} + name;
+    if constexpr (returns_json<F, event>::value) {
+      return add_responder(std::move(route), responder{std::move(fn)});
+    } else if constexpr (returns_json<F, nlohmann::json>::value) {
+      return add_responder(
+          std::move(route),
+          [fn = std::move(fn)](context& ctx, const event& ev) mutable {
+            return nlohmann::json(fn(ctx, ev.json()));
+          });
+    } else {
+      return on(std::move(route), handler{std::move(fn)});
+    }
+  }
+
+  client& add_responder(std::string route, responder fn);
 
   /// Where a hub's workspace plugs into the hub's shared runtime.
   struct attachment;

@@ -12,6 +12,32 @@
 
 namespace slackrtm {
 
+class socket_mode_protocol;
+
+/// How a Socket Mode event was delivered: the envelope around it. Events of
+/// an RTM socket have none.
+struct envelope {
+  /// `envelope_id`: what the acknowledgement names.
+  std::string id;
+  /// `events_api`, `slash_commands`, `interactive`, or a type Slack adds.
+  std::string type;
+  /// 0 for a first delivery; Slack's count of earlier tries otherwise
+  /// (`events_api` only).
+  std::int64_t retry_attempt = 0;
+  /// Why Slack tried again (`"timeout"`, ...); empty for a first delivery.
+  std::string retry_reason;
+  /// True when the acknowledgement may carry a response (slash commands,
+  /// interactive payloads).
+  bool accepts_response_payload = false;
+  /// `payload.event_id` (`events_api`): the same for every delivery of one
+  /// event.
+  std::string event_id;
+  /// The workspace (`payload.team_id`, or `payload.team.id`).
+  std::string team_id;
+  /// The app (`payload.api_app_id`).
+  std::string app_id;
+};
+
 /// An event as handlers of the form `(context&, const event&)` receive it.
 ///
 /// Reading a top-level field (`type`, `text`, `user`, `channel`, `ts`, ...)
@@ -71,6 +97,16 @@ public:
   /// pins, stars), else `user`; "" when none.
   std::string_view conversation() const noexcept;
 
+  /// The top-level member `key` when it is a JSON object, as an event of its
+  /// own (its text is copied out of this one); none when missing or not an
+  /// object.
+  std::optional<event> object(std::string_view key) const;
+
+  /// The Socket Mode envelope this event came in; null for RTM events.
+  /// For an `events_api` envelope the event is `payload.event`, for other
+  /// types the `payload`.
+  const slackrtm::envelope* envelope() const noexcept;
+
   /// The event's JSON text as it came off the socket.
   std::string_view raw() const noexcept;
 
@@ -78,6 +114,12 @@ public:
   const nlohmann::json& json() const;
 
 private:
+  friend class socket_mode_protocol;
+
+  // Puts an event made by `parse` or `object` (and not yet copied) in
+  // `env`.
+  void attach(std::shared_ptr<const slackrtm::envelope> env);
+
   struct data;
   explicit event(std::shared_ptr<const data> d) : data_(std::move(d)) {}
   std::shared_ptr<const data> data_;

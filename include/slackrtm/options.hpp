@@ -62,17 +62,36 @@ struct web_client_options {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-/// Everything the RTM client needs; only `token` is required.
+/// Everything the client needs; only `token` is required.
 struct client_options {
-  /// The bot token (`xoxb-...`).
+  /// The bot token (`xoxb-...`), for the Web API (and, without `app_token`,
+  /// for RTM's socket).
   std::string token;
+  /// Socket Mode: the app-level token (`xapp-...`, scope
+  /// `connections:write`). When set, the client gets its events over Socket
+  /// Mode (`apps.connections.open` with this token, for every socket) instead
+  /// of RTM; `token` is then only for the Web API. Never logged.
+  std::string app_token;
+  /// Socket Mode: sockets held open at once, 1 to 10 (Slack's limit per
+  /// app, summed over every process of the app). Two by default: Slack
+  /// spreads envelopes over them, so when one dies silently only the
+  /// envelopes sent to it wait for redelivery, and two processes of the
+  /// app (a rolling restart) still fit four times under the limit.
+  std::size_t socket_mode_connections = 2;
+  /// Socket Mode: how long the acknowledgement of a slash command or
+  /// interactive payload waits for its responding handler (see
+  /// `client::on_slash_command`) before it goes out without a response.
+  /// Slack's deadline is 3 s.
+  std::chrono::milliseconds response_deadline{2500};
   /// Base URL of the Web API, e.g. `http://127.0.0.1:PORT/api/` for the
   /// simulator.
   std::string api_url = "https://slack.com/api/";
   /// How often the client pings the server over the socket.
   std::chrono::milliseconds ping_interval{5000};
   /// A socket silent for this long after a ping (no pong, no event) is
-  /// treated as dead and replaced; 0 means twice the ping interval.
+  /// treated as dead and replaced; 0 means twice the ping interval for
+  /// RTM, and 30 s for Socket Mode (where Slack's WebSocket pongs may come
+  /// seconds late, and its own pings count as signs of life too).
   std::chrono::milliseconds pong_timeout{0};
   /// Worker actors per registered handler: how many conversations one handler
   /// serves at the same time (events of one conversation stay in order).

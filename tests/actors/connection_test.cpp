@@ -6,6 +6,7 @@
 
 #include "actors/client_state.hpp"
 #include "actors/rtm_protocol.hpp"
+#include "actors/socket_mode_protocol.hpp"
 #include "slackrtm/error.hpp"
 #include "tests/support/fake_transport.hpp"
 #include "tests/support/fixture.hpp"
@@ -47,7 +48,7 @@ supervisor_probe(caf::event_based_actor*, std::shared_ptr<int> hellos,
                  std::shared_ptr<int> goodbyes) {
   return {
       [=](hello_atom) { ++*hellos; },
-      [=](goodbye_atom) { ++*goodbyes; },
+      [=](goodbye_atom, std::string&) { ++*goodbyes; },
       [=](socket_reply& msg) { replies->push_back(msg.reply.json()); },
   };
 }
@@ -394,8 +395,9 @@ CAF_TEST(after goodbye the socket is read until the supervisor retires it) {
   frame(R"({"type":"message","channel":"C1","text":"late","ts":"1.5"})");
   CAF_CHECK_EQUAL(events->back()["text"], "late");
   CAF_CHECK_EQUAL(marks->back(), true);
-  // The successor owns the shared state by now: retiring must not touch it.
-  shared->state = connection_state::connected;
+  // The successor said hello by now: retiring the old socket leaves the
+  // client connected.
+  shared->socket_up();
   self->send(conn, retire_atom::value);
   drain();
   CAF_CHECK(exit_code() == conn_errc::closed);
@@ -451,6 +453,211 @@ CAF_TEST(an expired URL before hello asks for a reconnect) {
   frame(
       R"({"type":"error","error":{"code":1,"msg":"Socket URL has expired"}})");
   CAF_CHECK(exit_code() == conn_errc::reconnect);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- Socket Mode --------------------------------------------------------------
+
+namespace {
+
+struct socket_mode_fixture : fixture {
+  socket_mode_fixture() {
+    self->send_exit(conn, caf::exit_reason::user_shutdown);
+    drain();
+    cfg.protocol = std::make_shared<socket_mode_protocol>(
+        std::set<std::string, std::less<>>{"slash_commands::/ask"});
+    cfg.response_deadline = 2500ms;
+    cfg.hello_timeout = 3s;
+    spawn_connection();
+  }
+
+  void open_link() {
+    answer_rtm_connect("ws://127.0.0.1:1/link/?ticket=t&app_id=A1");
+    self->send(conn, ws_opened{transport->session_id});
+    drain();
+  }
+
+  void connect() {
+    open_link();
+    frame(R"({"type":"hello","num_connections":1})");
+  }
+
+  static std::string message(const std::string& id, const std::string& text) {
+    return nlohmann::json{
+        {"envelope_id", id},
+        {"type", "events_api"},
+        {"payload",
+         {{"event_id", "Ev" + id},
+          {"event", {{"type", "message"}, {"channel", "C1"}, {"text", text}}}}}}
+        .dump();
+  }
+
+  static std::string ask(const std::string& id) {
+    return R"({"envelope_id":")" + id +
+           R"(","type":"slash_commands","accepts_response_payload":true,)"
+           R"("payload":{"command":"/ask","text":"q"}})";
+  }
+
+  // The text frames written to the socket, in order.
+  const std::vector<std::string>& sent() const {
+    return transport->session->sent;
+  }
+
+  std::int32_t exit_retry_after() const {
+    CAF_REQUIRE(exit_why.has_value());
+    auto& ctx = exit_why->context();
+    CAF_REQUIRE(ctx.match_elements<std::string, std::int32_t>());
+    return ctx.get_as<std::int32_t>(1);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(socket_mode_connection_tests, socket_mode_fixture)
+
+CAF_TEST(envelopes are acked as they are read and their events routed) {
+  connect();
+  CAF_CHECK(shared->state == connection_state::connected);
+  frame(message("e1", "Hello"));
+  CAF_REQUIRE_EQUAL(sent().size(), 1u);
+  CAF_CHECK_EQUAL(sent()[0], R"({"envelope_id":"e1"})");
+  CAF_CHECK_EQUAL(events->back()["text"], "Hello");
+  CAF_CHECK_EQUAL(shared->acks.load(), 1u);
+  // A batch: every envelope acked, in order, before the batch is routed.
+  transport->session->queued.push_back(message("e2", "a"));
+  transport->session->queued.push_back(message("e3", "b"));
+  self->send(conn, ws_ready{transport->session_id});
+  drain();
+  CAF_CHECK_EQUAL(sent(),
+                  (std::vector<std::string>{R"({"envelope_id":"e1"})",
+                                            R"({"envelope_id":"e2"})",
+                                            R"({"envelope_id":"e3"})"}));
+  CAF_CHECK_EQUAL(events->back()["text"], "b");
+}
+
+CAF_TEST(an envelope that cannot be delivered is acked and counted) {
+  connect();
+  auto before = events->size();
+  frame(
+      R"({"envelope_id":"bad","type":"events_api","payload":{"event":null}})");
+  frame("null");
+  frame("[1,2]");
+  CAF_CHECK_EQUAL(sent(), std::vector<std::string>{R"({"envelope_id":"bad"})"});
+  CAF_CHECK_EQUAL(events->size(), before);
+  CAF_CHECK_EQUAL(shared->malformed_frames.load(), 3u);
+  CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(a responders ack carries its answer or
+         goes out plain at the deadline) {
+  connect();
+  frame(ask("e5"));
+  CAF_CHECK(sent().empty());
+  CAF_CHECK(shared->responses.respond("e5", R"({"text":"answer"})"));
+  drain();
+  CAF_CHECK_EQUAL(sent(),
+                  std::vector<std::string>{
+                      R"({"envelope_id":"e5","payload":{"text":"answer"}})"});
+  // No answer within the deadline: a plain ack, and a late answer is
+  // dropped and counted.
+  frame(ask("e6"));
+  advance_time(2499ms);
+  drain();
+  CAF_CHECK_EQUAL(sent().size(), 1u);
+  advance_time(1ms);
+  drain();
+  CAF_REQUIRE_EQUAL(sent().size(), 2u);
+  CAF_CHECK_EQUAL(sent()[1], R"({"envelope_id":"e6"})");
+  CAF_CHECK(!shared->responses.respond("e6", R"({"text":"late"})"));
+  self->send(conn, envelope_response{"e6", R"({"text":"late"})"});
+  drain();
+  CAF_CHECK_EQUAL(sent().size(), 2u);
+  CAF_CHECK_EQUAL(shared->late_responses.load(), 1u);
+}
+
+CAF_TEST(held acks go out plain when the connection closes) {
+  connect();
+  frame(ask("e7"));
+  CAF_CHECK(sent().empty());
+  self->send(conn, caf::close_atom::value);
+  drain();
+  CAF_CHECK_EQUAL(sent(), std::vector<std::string>{R"({"envelope_id":"e7"})"});
+  CAF_CHECK(transport->session->closed);
+  CAF_CHECK(!shared->responses.respond("e7", "{}"));
+}
+
+CAF_TEST(websocket pings and any control frame keep the socket alive) {
+  connect();
+  for (int i = 0; i < 4; ++i) {
+    advance_time(1s);
+    drain();
+    ++transport->session->control; // a pong, or the server's ping
+  }
+  CAF_CHECK_EQUAL(transport->session->pings.size(), 4u);
+  CAF_CHECK(sent().empty()); // no JSON pings in Socket Mode
+  CAF_CHECK(!exit_why);
+  // Then nothing at all for two seconds after a ping: dead.
+  advance_time(1s);
+  drain();
+  advance_time(1s);
+  drain();
+  advance_time(1s);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::transient);
+  CAF_CHECK(transport->session->closed);
+}
+
+CAF_TEST(a socket without hello is given up at the deadline) {
+  open_link();
+  advance_time(2999ms);
+  drain();
+  CAF_CHECK(!exit_why);
+  advance_time(1ms);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::transient);
+  CAF_CHECK(transport->session->closed);
+}
+
+CAF_TEST(hello in time disarms the deadline) {
+  connect();
+  for (int i = 0; i < 4; ++i) {
+    advance_time(1s);
+    drain();
+    ++transport->session->control;
+  }
+  CAF_CHECK(!exit_why);
+}
+
+CAF_TEST(link_disabled is fatal and names its reason) {
+  connect();
+  frame(R"({"type":"disconnect","reason":"link_disabled"})");
+  CAF_CHECK(exit_code() == conn_errc::fatal);
+  CAF_REQUIRE(exit_why->context().match_element<std::string>(0));
+  CAF_CHECK_EQUAL(exit_why->context().get_as<std::string>(0),
+                  "server disconnected: link_disabled");
+  CAF_CHECK(shared->state == connection_state::connecting);
+}
+
+CAF_TEST(too_many_websockets ends the socket with a long backoff) {
+  open_link();
+  frame(R"({"type":"disconnect","reason":"too_many_websockets"})");
+  CAF_CHECK(exit_code() == conn_errc::transient);
+  CAF_CHECK_EQUAL(exit_retry_after(), socket_mode_protocol::crowded_backoff);
+}
+
+CAF_TEST(a disconnect warning drains the socket and its envelopes still count) {
+  connect();
+  frame(R"({"type":"disconnect","reason":"warning"})");
+  CAF_CHECK_EQUAL(*goodbyes, 1);
+  CAF_CHECK(!exit_why);
+  frame(message("e8", "late one"));
+  CAF_CHECK_EQUAL(sent().back(), R"({"envelope_id":"e8"})");
+  CAF_CHECK_EQUAL(events->back()["text"], "late one");
+  // The server closes it: done, no failure.
+  self->send(conn, ws_closed{transport->session_id, "closed by the server"});
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::closed);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

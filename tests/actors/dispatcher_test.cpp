@@ -3,6 +3,8 @@
 
 #include "actors/dispatcher.hpp"
 
+#include "actors/socket_mode_protocol.hpp"
+
 #include "tests/support/fixture.hpp"
 
 using namespace slackrtm;
@@ -135,6 +137,30 @@ struct fixture : slackrtm::test::fixture {
     for (auto& job : jobs)
       result.push_back(job.text);
     return result;
+  }
+
+  // Delivers a Socket Mode envelope as the connection would: its inner
+  // event, in its envelope.
+  void deliver_envelope(const caf::actor& disp, const std::string& text) {
+    auto frame = event::parse(text);
+    CAF_REQUIRE(frame.has_value());
+    auto meaning = socket_mode_protocol{}.classify(*frame);
+    CAF_REQUIRE(meaning.routed);
+    self->send(disp, rtm_event{meaning.routed, 0});
+    drain();
+  }
+
+  static std::string envelope(const std::string& id,
+                              const std::string& event_id, int retry,
+                              const std::string& text) {
+    return nlohmann::json{
+        {"envelope_id", id},
+        {"type", "events_api"},
+        {"retry_attempt", retry},
+        {"payload",
+         {{"event_id", event_id},
+          {"event", {{"type", "message"}, {"channel", "C1"}, {"text", text}}}}}}
+        .dump();
   }
 
   static nlohmann::json message(const std::string& channel,
@@ -302,6 +328,58 @@ CAF_TEST(the overlap filter forgets the oldest events) {
   // "a" fell out of the window: its copy looks new again.
   CAF_CHECK(filter.admit("a", 2));
   CAF_CHECK(!filter.admit("c", 2));
+}
+
+CAF_TEST(the event id filter forgets ids by age and by count) {
+  using namespace std::chrono_literals;
+  auto t0 = std::chrono::steady_clock::time_point{};
+  event_id_filter filter{10min, 3};
+  CAF_CHECK(filter.admit("Ev1", t0));
+  CAF_CHECK(!filter.admit("Ev1", t0 + 5min));
+  CAF_CHECK(filter.admit("Ev2", t0 + 5min));
+  // Ten minutes on, Ev1 is forgotten, Ev2 not yet.
+  CAF_CHECK(filter.admit("Ev1", t0 + 10min + 1s));
+  CAF_CHECK(!filter.admit("Ev2", t0 + 10min + 1s));
+  CAF_CHECK(filter.admit("Ev3", t0 + 11min));
+  CAF_CHECK_EQUAL(filter.size(), 3u);
+  // At its capacity the oldest goes first.
+  CAF_CHECK(filter.admit("Ev4", t0 + 11min));
+  CAF_CHECK_EQUAL(filter.size(), 3u);
+  CAF_CHECK(filter.admit("Ev2", t0 + 11min));
+}
+
+CAF_TEST(a redelivered socket mode event reaches the handlers once) {
+  auto disp = make_dispatcher({{"message", 1}});
+  deliver_envelope(disp, envelope("e1", "Ev1", 0, "first"));
+  deliver_envelope(disp, envelope("e2", "Ev1", 1, "first again"));
+  // A retry whose first delivery never came is the only copy: delivered.
+  deliver_envelope(disp, envelope("e3", "Ev2", 1, "only the retry"));
+  CAF_CHECK_EQUAL(texts(*seen),
+                  (std::vector<std::string>{"first", "only the retry"}));
+  CAF_CHECK_EQUAL(duplicates->load(), 1u);
+}
+
+CAF_TEST(slash commands and interactive payloads have routes of their own) {
+  auto disp = make_dispatcher({{"slash_commands::/deploy", 1},
+                               {"slash_commands", 1},
+                               {"interactive::block_actions", 1},
+                               {"message", 1}});
+  deliver_envelope(
+      disp,
+      R"({"envelope_id":"s1","type":"slash_commands","payload":{"command":"/deploy","text":"now","channel_id":"C1"}})");
+  deliver_envelope(
+      disp,
+      R"({"envelope_id":"s2","type":"slash_commands","payload":{"command":"/other","text":"x"}})");
+  deliver_envelope(
+      disp,
+      R"({"envelope_id":"i1","type":"interactive","payload":{"type":"block_actions","text":"click"}})");
+  using entry = std::pair<std::uint32_t, std::string>;
+  std::vector<entry> got;
+  for (auto& job : *seen)
+    got.emplace_back(job.group, job.text);
+  std::sort(got.begin(), got.end());
+  CAF_CHECK_EQUAL(got, (std::vector<entry>{
+                           {0, "now"}, {1, "now"}, {1, "x"}, {2, "click"}}));
 }
 
 CAF_TEST(subtype handlers get only their subtype and type handlers all) {

@@ -27,7 +27,9 @@ fake_connection(caf::event_based_actor* self, caf::actor sup, std::size_t index,
   return {
       [=](caf::error& reason) { self->quit(reason); },
       [=](hello_atom) { self->send(sup, hello_atom::value); },
-      [=](goodbye_atom) { self->send(sup, goodbye_atom::value); },
+      [=](goodbye_atom, std::string& why) {
+        self->send(sup, goodbye_atom::value, why);
+      },
       [=](retire_atom) {
         retired->push_back(index);
         self->quit(make_error(conn_errc::closed, "retired"));
@@ -112,7 +114,7 @@ struct fixture : slackrtm::test::fixture {
 
   // The application sends `frame`; returns its outcome.
   std::future<nlohmann::json> submit(const std::string& frame) {
-    auto [request, result] = shared->acks.add();
+    auto [request, result] = shared->sends.add();
     self->send(sup, outgoing_frame{request, frame});
     drain();
     return std::move(result);
@@ -120,7 +122,7 @@ struct fixture : slackrtm::test::fixture {
 
   // The current connection heard `goodbye` (and keeps its socket open).
   void goodbye() {
-    self->send(spawned.back(), goodbye_atom::value);
+    self->send(spawned.back(), goodbye_atom::value, std::string{"goodbye"});
     drain();
   }
 
@@ -294,7 +296,7 @@ CAF_TEST(sends made while disconnected go out after hello) {
 
 CAF_TEST(a send whose socket died is sent again and settled once) {
   hello();
-  auto [request, result] = shared->acks.add();
+  auto [request, result] = shared->sends.add();
   self->send(sup, outgoing_frame{request, R"({"type":"message","text":"x"})"});
   drain();
   CAF_REQUIRE_EQUAL(frames->size(), 1u);
@@ -314,11 +316,11 @@ CAF_TEST(a send whose socket died is sent again and settled once) {
   reply(new_id, R"("ok":true,"ts":"1.2")");
   auto answer = result.get();
   CAF_CHECK_EQUAL(answer["ts"], "1.1");
-  CAF_CHECK_EQUAL(shared->acks.pending(), 0u);
+  CAF_CHECK_EQUAL(shared->sends.pending(), 0u);
 }
 
 CAF_TEST(frames slack does not answer are done once written) {
-  auto [request, result] = shared->acks.add();
+  auto [request, result] = shared->sends.add();
   self->send(sup,
              outgoing_frame{request, R"({"type":"typing","channel":"C1"})"});
   drain();
@@ -353,13 +355,13 @@ CAF_TEST(messages to one channel are paced after a small burst) {
   hello();
   std::vector<std::future<nlohmann::json>> results;
   for (int i = 0; i < 5; ++i) {
-    auto [request, result] = shared->acks.add();
+    auto [request, result] = shared->sends.add();
     nlohmann::json frame{
         {"type", "message"}, {"channel", "C1"}, {"text", std::to_string(i)}};
     self->send(sup, outgoing_frame{request, frame.dump()});
     results.push_back(std::move(result));
   }
-  auto [other, other_result] = shared->acks.add();
+  auto [other, other_result] = shared->sends.add();
   self->send(
       sup,
       outgoing_frame{other, R"({"type":"message","channel":"C2","text":"x"})"});
@@ -387,7 +389,7 @@ CAF_TEST(typing indicators beyond one per three seconds are skipped) {
   hello();
   std::vector<std::future<nlohmann::json>> results;
   for (int i = 0; i < 2; ++i) {
-    auto [request, result] = shared->acks.add();
+    auto [request, result] = shared->sends.add();
     self->send(sup,
                outgoing_frame{request, R"({"type":"typing","channel":"C1"})"});
     results.push_back(std::move(result));
@@ -400,7 +402,7 @@ CAF_TEST(typing indicators beyond one per three seconds are skipped) {
 
 CAF_TEST(a send without reply fails after the send timeout) {
   hello();
-  auto [request, result] = shared->acks.add();
+  auto [request, result] = shared->sends.add();
   self->send(sup, outgoing_frame{request, R"({"type":"message","text":"x"})"});
   drain();
   advance_time(4s);
@@ -414,10 +416,10 @@ CAF_TEST(a send without reply fails after the send timeout) {
 }
 
 CAF_TEST(refused frames fail at once and close fails what is pending) {
-  auto [big, big_result] = shared->acks.add();
+  auto [big, big_result] = shared->sends.add();
   nlohmann::json frame{{"type", "message"}, {"text", std::string(4001, 'a')}};
   self->send(sup, outgoing_frame{big, frame.dump()});
-  auto [pending, pending_result] = shared->acks.add();
+  auto [pending, pending_result] = shared->sends.add();
   self->send(sup, outgoing_frame{pending, R"({"type":"message","text":"x"})"});
   drain();
   CAF_CHECK(failure_of(big_result).find("4001 characters") !=

@@ -14,6 +14,9 @@ namespace slackrtm::test {
 
 struct fake_session : ws_session {
   std::vector<std::string> sent;
+  /// WebSocket pings the actor sent, and control frames "received".
+  std::vector<std::string> pings;
+  std::uint64_t control = 0;
   bool closed = false;
   bool paused = false;
   /// Frames for the actor to take after a `ws_ready` (or a `ws_closed`).
@@ -28,6 +31,10 @@ struct fake_session : ws_session {
     queued.clear();
   }
   void frame_done(std::uint32_t n) override { processed += n; }
+  void ping(std::string payload) override {
+    pings.push_back(std::move(payload));
+  }
+  std::uint64_t control_frames() const noexcept override { return control; }
   void close() override { closed = true; }
   void pause_reading(bool x) override { paused = x; }
 
