@@ -1,7 +1,9 @@
 // slackrtm-echo: the seeds' bot. Answers every message containing "Hello"
-// with "Hi <@USER>!" in a thread on that message, through chat.postMessage.
-// With --hub it is a handler node of a slackrtm-hub instead: it holds no
-// token, and its replies go out through the hub.
+// with "Hi <@USER>!" in a thread on that message, through chat.postMessage,
+// over RTM or (with SLACK_APP_TOKEN) Socket Mode; in Socket Mode it also
+// answers the slash command /echo. With --hub it is a handler node of a
+// slackrtm-hub instead: it holds no token, and its replies go out through
+// the hub.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -16,9 +18,10 @@ const char* usage =
     "usage: slackrtm-echo [options]\n"
     "       slackrtm-echo --hub=[HOST:]PORT [--secret-file=PATH]\n"
     "                     [--node-cert=PEM --node-key=PEM] [--node-ca=PEM]\n"
-    "Answers \"Hello\" with \"Hi <@USER>!\" in a thread. With --hub, runs as\n"
-    "a handler node of slackrtm-hub (no token; the secret comes from\n"
-    "--secret-file or SLACKRTM_HUB_SECRET).\n"
+    "Answers \"Hello\" with \"Hi <@USER>!\" in a thread; in Socket Mode\n"
+    "(SLACK_APP_TOKEN set) also the slash command /echo TEXT. With --hub,\n"
+    "runs as a handler node of slackrtm-hub (no token; the secret comes\n"
+    "from --secret-file or SLACKRTM_HUB_SECRET).\n"
     "  --via-socket          reply over the RTM socket (the seeds'\n"
     "                        rtm_send_message) instead of chat.postMessage\n";
 
@@ -60,6 +63,14 @@ void echo(slackrtm::context& ctx, const nlohmann::json& event) {
     say(std::cerr, "slackrtm-echo: could not reply in " + channel + where +
                        ": " + ex.what());
   }
+}
+
+// Socket Mode's `/echo TEXT`: answered at once, in the acknowledgement.
+nlohmann::json echo_command(slackrtm::context&, const slackrtm::event& cmd) {
+  auto text = std::string{cmd.string("text")};
+  if (text.empty())
+    return {{"response_type", "ephemeral"}, {"text", "Usage: /echo TEXT"}};
+  return {{"response_type", "in_channel"}, {"text", text}};
 }
 
 int run_node(const slackrtm::cli::parsed& args) {
@@ -133,9 +144,15 @@ int main(int argc, char** argv) {
               << usage << slackrtm::cli::common_usage();
     return 2;
   }
+  if (via_socket && !args->options.app_token.empty()) {
+    std::cerr << "slackrtm-echo: --via-socket is for RTM: Socket Mode sends "
+                 "nothing over its socket\n";
+    return 2;
+  }
   try {
     slackrtm::client rtm{args->options};
     rtm.on("message", echo);
+    rtm.on_slash_command("/echo", echo_command);
     slackrtm::cli::watch_signals([&rtm] { rtm.close(); });
     rtm.start();
     return 0;

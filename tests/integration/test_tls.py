@@ -9,6 +9,8 @@ import tempfile
 import harness
 from harness import Sim, SimTestCase, wait_for
 
+APP = "xapp-1-A0APP0001-1-secret"
+
 
 def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True,
@@ -43,7 +45,7 @@ class TlsTest(SimTestCase):
         context = ssl.create_default_context(cafile=self.ca)
         context.check_hostname = False
         self.sim = Sim(f"--tls-cert={cert}", f"--tls-key={key}",
-                       scheme="https", context=context)
+                       f"--app-token={APP}", scheme="https", context=context)
         self.programs = []
 
     def test_a_server_signed_by_the_trusted_ca_is_accepted(self):
@@ -53,6 +55,19 @@ class TlsTest(SimTestCase):
         wait_for(lambda: [p for p in self.sim.posts()
                           if p["params"].get("thread_ts") == ts], 10,
                  "the reply")
+
+    def test_socket_mode_over_tls(self):
+        bot = self.start_echo(env={"SSL_CERT_FILE": self.ca,
+                                   "SLACK_APP_TOKEN": APP})
+        wait_for(lambda: len([s for s in self.sim.get("socket_mode/sockets")
+                              ["sockets"] if s["open"]]) == 2, 10,
+                 "two Socket Mode sockets")
+        ts = self.sim.say("C1", "Hello over Socket Mode and TLS")
+        wait_for(lambda: [p for p in self.sim.posts()
+                          if p["params"].get("thread_ts") == ts], 10,
+                 "the reply")
+        self.assertIn("opening socket to 127.0.0.1", bot.stderr())
+        self.assertEqual(bot.stop(), 0)
 
     def test_a_tls_error_mid_session_is_repaired(self):
         bot = self.start_echo(env={"SSL_CERT_FILE": self.ca})
@@ -91,6 +106,7 @@ class TlsHostNameTest(TlsTest):
     test_a_server_signed_by_the_trusted_ca_is_accepted = None
     test_an_untrusted_certificate_is_refused = None
     test_a_tls_error_mid_session_is_repaired = None
+    test_socket_mode_over_tls = None
 
 
 if __name__ == "__main__":
