@@ -24,9 +24,12 @@ const char* usage =
     "                    [options]\n"
     "Connects every workspace and serves handler nodes on PORT (0: any free\n"
     "port; HOST defaults to 127.0.0.1).\n"
-    "  --tokens-file=PATH    one workspace per line: [NAME=]TOKEN ('#' starts\n"
-    "                        a comment); SIGHUP re-reads it (default:\n"
-    "                        $SLACKRTM_TOKENS, comma-separated [NAME=]TOKEN)\n"
+    "  --tokens-file=PATH    one workspace per line: [NAME=]TOKEN [APP_TOKEN]\n"
+    "                        ('#' starts a comment); with an app-level token\n"
+    "                        (xapp-...) after the bot token, the workspace\n"
+    "                        is served over Socket Mode, else over RTM.\n"
+    "                        SIGHUP re-reads it (default: $SLACKRTM_TOKENS,\n"
+    "                        the same items comma-separated)\n"
     "  --secret-file=PATH    what nodes must present (default:\n"
     "                        $SLACKRTM_HUB_SECRET)\n"
     "  --expect=TYPES        hold these event types for nodes from the start\n"
@@ -35,7 +38,18 @@ const char* usage =
     "  --port-file=PATH      write the port there once listening\n"
     "  --node-cert, --node-key, --node-ca  TLS between hub and nodes\n";
 
-using workspace_list = std::map<std::string, std::string>; // name -> token
+// A workspace's tokens: the bot token, and the app-level token when it is
+// served over Socket Mode.
+struct workspace_tokens {
+  std::string bot;
+  std::string app;
+
+  bool operator==(const workspace_tokens& other) const {
+    return bot == other.bot && app == other.app;
+  }
+};
+
+using workspace_list = std::map<std::string, workspace_tokens>; // by name
 
 // Lines come from the lifecycle worker, the signal thread and main: each
 // is written whole.
@@ -47,7 +61,8 @@ void say(const Ts&... xs) {
   (std::cout << ... << xs) << std::endl;
 }
 
-// Parses `[NAME=]TOKEN` items; unnamed ones are called workspace-N.
+// Parses `[NAME=]TOKEN [APP_TOKEN]` items; unnamed ones are called
+// workspace-N.
 bool add_item(std::string item, workspace_list& out, std::size_t& unnamed) {
   while (!item.empty() && (item.back() == ' ' || item.back() == '\r'))
     item.pop_back();
@@ -58,10 +73,14 @@ bool add_item(std::string item, workspace_list& out, std::size_t& unnamed) {
   std::string name = eq == std::string::npos
                          ? "workspace-" + std::to_string(++unnamed)
                          : item.substr(0, eq);
-  std::string token = eq == std::string::npos ? item : item.substr(eq + 1);
-  if (name.empty() || token.empty() || out.count(name) > 0)
+  std::stringstream rest{eq == std::string::npos ? item : item.substr(eq + 1)};
+  workspace_tokens tokens;
+  std::string extra;
+  rest >> tokens.bot >> tokens.app >> extra;
+  if (name.empty() || tokens.bot.empty() || !extra.empty() ||
+      out.count(name) > 0)
     return false;
-  out.emplace(std::move(name), std::move(token));
+  out.emplace(std::move(name), std::move(tokens));
   return true;
 }
 
@@ -78,7 +97,8 @@ std::optional<workspace_list> read_tokens(const std::string& file) {
     for (int n = 1; std::getline(in, line); ++n)
       if (!add_item(line, result, unnamed)) {
         std::cerr << "slackrtm-hub: " << file << ":" << n
-                  << ": want [NAME=]TOKEN with a name used once\n";
+                  << ": want [NAME=]TOKEN [APP_TOKEN] with a name used "
+                     "once\n";
         return std::nullopt;
       }
     return result;
@@ -88,30 +108,39 @@ std::optional<workspace_list> read_tokens(const std::string& file) {
   while (std::getline(items, line, ','))
     if (!add_item(line, result, unnamed)) {
       std::cerr << "slackrtm-hub: SLACKRTM_TOKENS: want comma-separated "
-                   "[NAME=]TOKEN with names used once\n";
+                   "[NAME=]TOKEN [APP_TOKEN] with names used once\n";
       return std::nullopt;
     }
   return result;
 }
 
 // Makes the hub serve exactly `wanted`: adds, removes, and replaces a
-// workspace whose token changed. Touches no other workspace.
-void apply(slackrtm::hub& hub, workspace_list& current,
-           const workspace_list& wanted) {
+// workspace whose tokens changed. Touches no other workspace; one with bad
+// options is left out, with the reason on stderr.
+void apply(slackrtm::hub& hub, const slackrtm::client_options& defaults,
+           workspace_list& current, const workspace_list& wanted) {
   for (auto i = current.begin(); i != current.end();) {
     auto w = wanted.find(i->first);
-    if (w == wanted.end() || w->second != i->second) {
+    if (w == wanted.end() || !(w->second == i->second)) {
       hub.remove(i->first);
       i = current.erase(i);
     } else {
       ++i;
     }
   }
-  for (auto& [name, token] : wanted)
-    if (current.count(name) == 0) {
-      hub.add(name, token);
-      current.emplace(name, token);
+  for (auto& [name, tokens] : wanted) {
+    if (current.count(name) > 0)
+      continue;
+    auto options = defaults;
+    options.token = tokens.bot;
+    options.app_token = tokens.app;
+    try {
+      hub.add(name, options);
+      current.emplace(name, tokens);
+    } catch (const std::invalid_argument& ex) {
+      say("workspace ", name, " left out: ", ex.what());
     }
+  }
 }
 
 } // namespace
@@ -192,7 +221,7 @@ int main(int argc, char** argv) {
               ev.reason.empty() ? "" : " (" + ev.reason + ")");
         });
     workspace_list current;
-    apply(hub, current, *wanted);
+    apply(hub, opts.defaults, current, *wanted);
     auto bound = hub.listen(port, host);
     say("slackrtm-hub listening on ", host, ":", bound,
         " for handler nodes, serving ", current.size(), " workspace(s)");
@@ -201,7 +230,7 @@ int main(int argc, char** argv) {
       std::ofstream{tmp} << bound << "\n";
       std::rename(tmp.c_str(), port_file.c_str());
     }
-    std::thread{[&hub, &current, signals, tokens_file] {
+    std::thread{[&hub, &current, &opts, signals, tokens_file] {
       for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0 || sig != SIGHUP) {
@@ -209,7 +238,7 @@ int main(int argc, char** argv) {
           return;
         }
         if (auto next = read_tokens(tokens_file)) {
-          apply(hub, current, *next);
+          apply(hub, opts.defaults, current, *next);
           say("reloaded: serving ", current.size(), " workspace(s)");
         }
       }

@@ -16,6 +16,7 @@ SECRET = "hub-test-secret"
 TEAM_ONE = "T0SIM0001"
 TEAM_TWO = "T0SIM0002"
 TOKEN_TWO = "xoxb-team-two"
+APP_ONE = "xapp-1-A0APP0001-1-secret"
 
 
 def port_of(path):
@@ -29,7 +30,8 @@ def port_of(path):
 
 class HubTest(SimTestCase):
 
-    sim_args = (f"--workspace={TEAM_TWO}:{TOKEN_TWO}:Second",)
+    sim_args = (f"--workspace={TEAM_TWO}:{TOKEN_TWO}:Second",
+                f"--app-token={APP_ONE}")
 
     # -- helpers -------------------------------------------------------------
 
@@ -110,6 +112,27 @@ class HubTest(SimTestCase):
         every = lines_a + lines_b
         self.assertEqual(sum(line.endswith("[one]") for line in every), 30)
         self.assertEqual(sum(line.endswith("[two]") for line in every), 30)
+
+    def test_a_socket_mode_app_and_an_rtm_workspace_share_the_nodes(self):
+        hub = self.start_hub(
+            tokens=f"one=xoxb-sim-token {APP_ONE},two={TOKEN_TWO}")
+        # Workspace one over Socket Mode (two sockets), two over RTM.
+        wait_for(lambda: len([s for s in self.sim.get("socket_mode/sockets")
+                              ["sockets"] if s["open"]]) == 2, 15,
+                 "workspace one's two Socket Mode sockets")
+        self.wait_connected(1)
+        self.assertEqual(self.sim.calls("rtm.connect")[0]["team"], TEAM_TWO)
+        node = self.start_node()
+        self.wait_joined(node)
+        hellos = [(team, self.say(team, "C1", f"Hello {team} {i}"))
+                  for i in range(5) for team in (TEAM_ONE, TEAM_TWO)]
+        counts = self.wait_answered(hellos)
+        for hello in hellos:
+            self.assertEqual(counts[hello], 1, hello)
+        acks = self.sim.get("socket_mode/acks")["acks"]
+        self.assertTrue(acks)
+        self.assertTrue(all(a["delay_ms"] < 3000 for a in acks))
+        self.assertNotIn("xapp-", hub.stderr() + hub.stdout())
 
     def test_a_node_replies_over_the_socket_of_the_events_workspace(self):
         self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
