@@ -330,8 +330,12 @@ class DemoTest(unittest.TestCase):
         demo = subprocess.run([os.path.join(harness.BIN, "slackrtm-demo")],
                               capture_output=True, text=True, timeout=120)
         self.assertEqual(demo.returncode, 0, demo.stdout + demo.stderr)
-        self.assertIn("4 Hellos, 4 replies in thread", demo.stdout)
+        self.assertIn("5 Hellos, 5 replies in thread", demo.stdout)
         self.assertIn("echo-bot (in thread", demo.stdout)
+        # Both modes ran, and the slash command was answered in its ack.
+        self.assertIn("slackrtm-echo  on RTM", demo.stdout)
+        self.assertIn("slackrtm-echo  on Socket Mode", demo.stdout)
+        self.assertIn("(in the ack, after", demo.stdout)
 
 
 if __name__ == "__main__":
