@@ -340,14 +340,36 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
     spec.hello = flood_hello::none;
   else if (hello != "last")
     return bad_arguments("hello must be \"last\", \"all\" or \"none\"");
+  spec.socket_mode = args.value("socket_mode", false);
   bool spread = args.value("spread", false);
   bool next_connection = args.value("on_next_connection", false);
+  if (spec.socket_mode && next_connection)
+    return bad_arguments("on_next_connection is for RTM floods only");
   team_filter ws;
   if (auto error = team_arg(args, ws))
     return *error;
 
+  // The sockets flooded, and per socket where its stream goes; none for a
+  // flood waiting for the next socket.
   std::vector<std::uint64_t> sockets;
-  if (!next_connection) {
+  std::vector<flood_target> targets;
+  if (spec.socket_mode) {
+    std::optional<std::size_t> app;
+    if (ws) {
+      app = workspaces_[*ws].app;
+      if (!app)
+        return json_reply(400, {{"ok", false}, {"error", "team_not_found"}});
+    }
+    // Envelopes go over every live socket of the app, as Slack spreads them.
+    sockets = links_.flood_sockets(app);
+    if (connection) {
+      auto id = static_cast<std::uint64_t>(*connection);
+      bool live =
+          std::find(sockets.begin(), sockets.end(), id) != sockets.end();
+      sockets =
+          live ? std::vector<std::uint64_t>{id} : std::vector<std::uint64_t>{};
+    }
+  } else if (!next_connection) {
     auto open = hub_.open_sockets();
     // With "team": that workspace's sockets only.
     if (ws) {
@@ -368,25 +390,31 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
     } else if (!open.empty()) {
       sockets.push_back(open.back()); // the newest socket
     }
-    if (sockets.empty())
-      return json_reply(409, {{"ok", false}, {"error", "no_open_socket"}});
   }
+  if (sockets.empty() && !next_connection)
+    return json_reply(409, {{"ok", false}, {"error", "no_open_socket"}});
   spec.id = next_flood_++;
   flood_ = std::make_shared<flood_run>(std::move(spec));
   // The default event names each socket's workspace; a flood for the next
   // socket, that of `team` (or the default team).
-  std::vector<std::string> teams;
   if (next_connection)
-    teams.push_back(workspaces_[ws.value_or(0)].id);
+    targets.push_back({workspaces_[ws.value_or(0)].id, nullptr});
   for (auto id : sockets) {
+    if (flood_->spec().socket_mode) {
+      targets.push_back(links_.flood_target_of(id));
+      continue;
+    }
     auto team = socket_team(id);
-    teams.push_back(team.is_string() ? team.get<std::string>()
-                                     : workspaces_[0].id);
+    targets.push_back(
+        {team.is_string() ? team.get<std::string>() : workspaces_[0].id,
+         nullptr});
   }
-  auto streams = flood_->encode(flood_, teams, ts_);
+  auto streams = flood_->encode(flood_, targets, ts_);
   if (next_connection) {
     armed_ = streams.front();
     armed_team_ = ws;
+  } else if (flood_->spec().socket_mode) {
+    links_.flood(flood_, sockets, streams);
   } else {
     for (std::size_t i = 0; i < sockets.size(); ++i)
       hub_.flood(sockets[i], streams[i]);
@@ -395,7 +423,9 @@ http_reply simulator::control_flood(bool is_get, std::string_view body) {
            std::to_string(flood_->spec().count) + " frames" +
            (next_connection
                 ? " for the next socket"
-                : " over " + std::to_string(sockets.size()) + " socket(s)"));
+                : " over " + std::to_string(sockets.size()) +
+                      (flood_->spec().socket_mode ? " Socket Mode" : "") +
+                      " socket(s)"));
   auto status = flood_->status();
   status["armed"] = armed_ != nullptr;
   return json_reply(200, status);

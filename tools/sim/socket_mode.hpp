@@ -3,6 +3,7 @@
 #pragma once
 
 #include "control_args.hpp"
+#include "flood.hpp"
 #include "sim_state.hpp"
 #include "socket_hub.hpp"
 #include "websocket.hpp"
@@ -12,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -73,6 +75,20 @@ public:
   // An event the workspace's RTM sockets get, as an events_api envelope;
   // returns its event_id.
   std::string deliver_event(std::size_t app, const json& event);
+
+  // -- benchmark floods (socket_mode_delivery.cpp) ----------------------------
+
+  // The live sockets of app `app` (of every app if none), in id order.
+  std::vector<std::uint64_t>
+  flood_sockets(std::optional<std::size_t> app) const;
+  // Where a flood's frames to live socket `conn` go: its app's team, and
+  // the envelope its events are wrapped in.
+  flood_target flood_target_of(std::uint64_t conn) const;
+  // `run`'s streams to their sockets; acks of its envelopes are counted by
+  // `run` (not recorded here) from now on.
+  void flood(std::shared_ptr<flood_run> run,
+             const std::vector<std::uint64_t>& sockets,
+             const std::vector<std::shared_ptr<flood_stream>>& streams);
 
   // -- control interface (socket_mode_control.cpp) ---------------------------
 
@@ -180,6 +196,13 @@ private:
   // -- envelopes (socket_mode_delivery.cpp) -----------------------------------
 
   std::string new_envelope_id();
+  // The Events API body of `event` for app `app`.
+  json event_payload(std::size_t app, const std::string& event_id,
+                     json event) const;
+  static json events_api_envelope(const std::string& envelope_id,
+                                  int retry_attempt,
+                                  const std::string& retry_reason,
+                                  json payload);
   // The envelope to the socket given, or the app's next live socket (round
   // robin in id order); the envelope's sequence number, 0 if no socket.
   std::uint64_t send_envelope(std::size_t app, const json& envelope,
@@ -237,6 +260,8 @@ private:
   std::uint64_t next_trigger_ = 1;
   // The latest acks, oldest first.
   std::deque<json> acks_;
+  // The latest Socket Mode flood, which counts its own acks.
+  std::shared_ptr<flood_run> flood_;
   json counters_;
   // Counts /_sim/reset calls: a timer set before one does nothing.
   std::uint64_t epoch_ = 0;

@@ -35,7 +35,6 @@ std::string socket_mode::new_envelope_id() {
 }
 
 std::string socket_mode::deliver_event(std::size_t app, const json& event) {
-  const auto& a = apps_[app].cfg;
   char id[32];
   std::snprintf(id, sizeof id, "Ev0S%08llu",
                 static_cast<unsigned long long>(next_event_++));
@@ -45,22 +44,37 @@ std::string socket_mode::deliver_event(std::size_t app, const json& event) {
   // Events API events carry event_ts; RTM's message events only ts.
   if (body.is_object() && !body.contains("event_ts") && body.contains("ts"))
     body["event_ts"] = body["ts"];
+  e.payload = event_payload(app, id, std::move(body));
+  send_event(id, "");
+  prune();
+  return id;
+}
+
+json socket_mode::event_payload(std::size_t app, const std::string& event_id,
+                                json event) const {
+  const auto& a = apps_[app].cfg;
   json authorization = {{"enterprise_id", nullptr},
                         {"team_id", a.team_id},
                         {"user_id", bot_user},
                         {"is_bot", true},
                         {"is_enterprise_install", false}};
-  e.payload = {{"token", verification_token},
-               {"team_id", a.team_id},
-               {"api_app_id", a.app_id},
-               {"type", "event_callback"},
-               {"event_id", id},
-               {"event_time", now_seconds()},
-               {"authorizations", json::array({authorization})},
-               {"event", std::move(body)}};
-  send_event(id, "");
-  prune();
-  return id;
+  return {{"token", verification_token},
+          {"team_id", a.team_id},
+          {"api_app_id", a.app_id},
+          {"type", "event_callback"},
+          {"event_id", event_id},
+          {"event_time", now_seconds()},
+          {"authorizations", json::array({authorization})},
+          {"event", std::move(event)}};
+}
+
+json socket_mode::events_api_envelope(const std::string& envelope_id,
+                                      int retry_attempt,
+                                      const std::string& retry_reason,
+                                      json payload) {
+  return {{"envelope_id", envelope_id},        {"type", "events_api"},
+          {"accepts_response_payload", false}, {"retry_attempt", retry_attempt},
+          {"retry_reason", retry_reason},      {"payload", std::move(payload)}};
 }
 
 std::uint64_t socket_mode::send_envelope(std::size_t app, const json& envelope,
@@ -101,12 +115,8 @@ void socket_mode::send_event(const std::string& event_id,
   auto& e = events_.at(event_id);
   if (live_sockets(e.app).empty())
     return queue_event(event_id);
-  json envelope = {{"envelope_id", new_envelope_id()},
-                   {"type", "events_api"},
-                   {"accepts_response_payload", false},
-                   {"retry_attempt", e.next_attempt},
-                   {"retry_reason", reason},
-                   {"payload", e.payload}};
+  auto envelope =
+      events_api_envelope(new_envelope_id(), e.next_attempt, reason, e.payload);
   auto seq = send_envelope(e.app, envelope, std::nullopt);
   if (e.next_attempt > 0)
     bump(e.app, "redeliveries");
@@ -180,6 +190,9 @@ void socket_mode::on_ack(link_socket& s, std::uint64_t conn, const json& frame,
   auto id = frame.find("envelope_id");
   if (id == frame.end() || !id->is_string())
     return bump(s.app, "bad_frames");
+  // A flood's envelopes are counted by the flood alone: no record each.
+  if (flood_ && flood_->ack(id->get_ref<const std::string&>(), steady_ns()))
+    return;
   auto seq = envelope_ids_.find(id->get<std::string>());
   if (seq == envelope_ids_.end())
     return bump(s.app, "unknown_acks");
@@ -211,6 +224,31 @@ void socket_mode::on_ack(link_socket& s, std::uint64_t conn, const json& frame,
   env.acked_ms = at;
   if (auto e = events_.find(env.event_id); e != events_.end())
     e->second.acked = true;
+}
+
+// -- benchmark floods ---------------------------------------------------------
+
+std::vector<std::uint64_t>
+socket_mode::flood_sockets(std::optional<std::size_t> app) const {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, s] : sockets_)
+    if (s.live && (!app || s.app == *app))
+      ids.push_back(id);
+  return ids;
+}
+
+flood_target socket_mode::flood_target_of(std::uint64_t conn) const {
+  auto app = sockets_.at(conn).app;
+  return {apps_[app].cfg.team_id,
+          events_api_envelope({}, 0, "", event_payload(app, {}, nullptr))};
+}
+
+void socket_mode::flood(
+    std::shared_ptr<flood_run> run, const std::vector<std::uint64_t>& sockets,
+    const std::vector<std::shared_ptr<flood_stream>>& streams) {
+  flood_ = std::move(run);
+  for (std::size_t i = 0; i < sockets.size(); ++i)
+    hub_.flood(sockets[i], streams[i]);
 }
 
 void socket_mode::ws_frame(std::uint64_t conn, std::string_view data,
