@@ -8,15 +8,11 @@
 #include <caf/test/unit_test.hpp>
 
 #include <atomic>
-#include <fstream>
-#include <map>
-#include <mutex>
 #include <random>
-
-#include <unistd.h>
 
 #include "apps/common/subprocess.hpp"
 #include "slackrtm/slackrtm.hpp"
+#include "tests/support/soak.hpp"
 
 using namespace std::chrono_literals;
 using slackrtm::cli::wait_until;
@@ -24,33 +20,8 @@ using slackrtm::cli::wait_until;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::chrono::seconds soak_duration() {
-  if (auto text = std::getenv("SLACKRTM_SOAK_SECONDS"))
-    return std::chrono::seconds{std::max(5, std::atoi(text))};
-  return 45s;
-}
-
-long resident_kib() {
-  std::ifstream in{"/proc/self/statm"};
-  long pages = 0;
-  long resident = 0;
-  in >> pages >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-// Seq number -> times a handler saw it.
-struct tally {
-  std::mutex mtx;
-  std::map<std::int64_t, int> seen;
-
-  void add(const nlohmann::json& ev) {
-    if (!ev.contains("seq"))
-      return;
-    std::lock_guard<std::mutex> guard{mtx};
-    ++seen[ev["seq"].get<std::int64_t>()];
-  }
-};
+using slackrtm::test::resident_kib;
+using slackrtm::test::tally;
 
 } // namespace
 
@@ -61,26 +32,14 @@ CAF_TEST(events and sends survive random faults) {
   slackrtm::web_client control{control_opts};
   tally by_message;
   tally by_wildcard;
-  slackrtm::client_options opts;
-  opts.token = "xoxb-sim-token";
-  opts.api_url = sim.api_url();
-  opts.level = slackrtm::log_level::error;
-  opts.min_backoff = 20ms;
-  opts.max_backoff = 500ms;
-  opts.ping_interval = 200ms;
+  auto opts = slackrtm::test::soak_options(sim.api_url());
   opts.send_timeout = 8s;
   slackrtm::client rtm{opts};
-  rtm.on("message", [&](slackrtm::context&, const nlohmann::json& ev) {
-    by_message.add(ev);
-  });
-  rtm.on("*", [&](slackrtm::context&, const nlohmann::json& ev) {
-    if (ev.value("type", "") == "message")
-      by_wildcard.add(ev);
-  });
+  slackrtm::test::tally_messages(rtm, by_message, by_wildcard);
   rtm.connect();
   CAF_REQUIRE(wait_until([&] { return rtm.is_connected(); }, 10s));
 
-  auto duration = soak_duration();
+  auto duration = slackrtm::test::soak_duration(45s);
   auto start = clock_type::now();
   auto running = [&] { return clock_type::now() - start < duration; };
   std::atomic<std::int64_t> injected{0};
@@ -194,12 +153,7 @@ CAF_TEST(events and sends survive random faults) {
   auto rss_end = resident_kib();
 
   std::scoped_lock guard{by_message.mtx, by_wildcard.mtx};
-  int duplicates = 0;
-  for (auto& [seq, n] : by_message.seen)
-    duplicates += n - 1;
-  for (auto& [seq, n] : by_wildcard.seen)
-    duplicates += n - 1;
-  CAF_CHECK_EQUAL(duplicates, 0);
+  CAF_CHECK_EQUAL(by_message.duplicates() + by_wildcard.duplicates(), 0);
   // Both handlers saw the same events.
   CAF_CHECK(by_message.seen == by_wildcard.seen);
   auto received = static_cast<std::int64_t>(by_message.seen.size());
