@@ -102,11 +102,7 @@ CAF_TEST(envelopes survive random faults and are handled exactly once) {
     std::int64_t seq = 0;
     while (running()) {
       ++seq;
-      nlohmann::json ev{{"type", "message"},
-                        {"channel", "C" + std::to_string(seq % 16)},
-                        {"user", "U1"},
-                        {"text", "soak"},
-                        {"seq", seq}};
+      auto ev = slackrtm::test::soak_event(seq);
       try {
         control.api_call_json("socket_mode/event", {{"event", ev}});
         ++injected;

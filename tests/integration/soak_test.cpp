@@ -52,11 +52,7 @@ CAF_TEST(events and sends survive random faults) {
     std::int64_t seq = 0;
     while (running()) {
       ++seq;
-      nlohmann::json ev{{"type", "message"},
-                        {"channel", "C" + std::to_string(seq % 16)},
-                        {"user", "U1"},
-                        {"text", "soak"},
-                        {"seq", seq}};
+      auto ev = slackrtm::test::soak_event(seq);
       try {
         auto res = control.api_call_json("inject", ev);
         ++injected;

@@ -54,6 +54,15 @@ struct tally {
   }
 };
 
+/// The numbered message `seq`, in one of 16 channels.
+inline nlohmann::json soak_event(std::int64_t seq) {
+  return {{"type", "message"},
+          {"channel", "C" + std::to_string(seq % 16)},
+          {"user", "U1"},
+          {"text", "soak"},
+          {"seq", seq}};
+}
+
 /// A soak client's options against `api_url`: errors only, quick
 /// reconnects and pings.
 inline client_options soak_options(const std::string& api_url) {
