@@ -302,6 +302,13 @@ void connection_actor_state::on_event(event frame) {
     break;
   case frame_kind::hello:
     on_hello();
+    // Socket Mode counts the app's live sockets, this one included: more
+    // than this client holds are other processes, or sockets that died
+    // without a close and still take envelopes (ghosts).
+    if (auto n = frame.get_int("num_connections");
+        n && *n > static_cast<std::int64_t>(cfg_.shared->live_sockets))
+      log.info("Slack counts ", *n, " sockets of this app; this client holds ",
+               cfg_.shared->live_sockets.load());
     break;
   case frame_kind::drain:
     if (!cfg_.supervisor) {

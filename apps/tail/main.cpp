@@ -11,7 +11,8 @@ namespace {
 
 const char* usage =
     "usage: slackrtm-tail [options] [--include=TYPES] [--exclude=TYPES]\n"
-    "Prints every RTM event as one JSON line, in arrival order.\n"
+    "Prints every event (RTM, or Socket Mode with SLACK_APP_TOKEN) as one\n"
+    "JSON line, in arrival order.\n"
     "  --include=TYPES       only these event types (comma-separated)\n"
     "  --exclude=TYPES       not these event types (comma-separated)\n";
 

@@ -241,6 +241,8 @@ public:
   /// within `send_timeout`, or the client closes first. Frames sent while
   /// the socket is down go out after the next `hello`; a frame whose socket
   /// dies before the reply is sent again on the next one (at-least-once).
+  /// Socket Mode has no sends over the socket: there the future fails at
+  /// once (post with `web_client()`), as do those of the methods below.
   std::future<nlohmann::json> send(nlohmann::json frame);
 
   /// Completes a `send_async`: Slack's reply, or why the send failed (the
