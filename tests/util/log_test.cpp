@@ -17,6 +17,35 @@ CAF_TEST(slack tokens and bearer credentials are redacted) {
   CAF_CHECK_EQUAL(redact("no secrets, xoxo kisses"), "no secrets, xoxo kisses");
 }
 
+CAF_TEST(rotated refresh config and workflow tokens are redacted) {
+  CAF_CHECK_EQUAL(redact("rotated xoxe.xoxb-1-MS0yLTEy end"),
+                  "rotated xoxe.[redacted] end");
+  CAF_CHECK_EQUAL(redact("refresh xoxe-1-My0xLTI end"),
+                  "refresh xoxe-[redacted] end");
+  CAF_CHECK_EQUAL(redact("legacy xoxr-12-ab"), "legacy xoxr-[redacted]");
+  CAF_CHECK_EQUAL(redact("app xapp-1-A0123ABC-456-def0"),
+                  "app xapp-[redacted]");
+  CAF_CHECK_EQUAL(redact("workflow xwfp-123-abc"), "workflow xwfp-[redacted]");
+  CAF_CHECK_EQUAL(redact("upper XOXB-1-ABC"), "upper XOXB-[redacted]");
+}
+
+CAF_TEST(tokens glued to the text before them are redacted) {
+  CAF_CHECK_EQUAL(redact(R"({\"token\":\"xoxb-1-2\"})"),
+                  R"({\"token\":\"xoxb-[redacted]\"})");
+  CAF_CHECK_EQUAL(redact("q=%20xoxb-1-2"), "q=%20xoxb-[redacted]");
+  CAF_CHECK_EQUAL(redact("token%3Dxoxp-9-8&x=1"),
+                  "token%3Dxoxp-[redacted]&x=1");
+  CAF_CHECK_EQUAL(redact("token=xoxb-1-2"), "token=xoxb-[redacted]");
+  CAF_CHECK_EQUAL(redact("a_xapp-1-A"), "a_xapp-[redacted]");
+  CAF_CHECK_EQUAL(redact("\\u0022xoxb-1-2"), "\\u0022xoxb-[redacted]");
+}
+
+CAF_TEST(percent encoded tokens are masked from their prefix on) {
+  CAF_CHECK_EQUAL(redact("t=xoxb%2D1%2D2abc&y=2"), "t=xoxb%2D[redacted]&y=2");
+  CAF_CHECK_EQUAL(redact("t=xoxb-1%2d2%5Fabc&y=2"), "t=xoxb-[redacted]&y=2");
+  CAF_CHECK_EQUAL(redact("t=xoxe%2Exoxb-1-2 z"), "t=xoxe%2E[redacted] z");
+}
+
 CAF_TEST(the configured token is masked even when it looks unusual) {
   std::vector<std::string> lines;
   logger log{
