@@ -1,11 +1,13 @@
 // Log levels, the stderr sink and token redaction.
 #include "slackrtm/log.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <utility>
 
 namespace slackrtm {
 
@@ -153,6 +155,117 @@ std::size_t token_prefix_length(std::string_view text, std::size_t pos) {
   return 0;
 }
 
+// After the word `Bearer` or `Basic`: spaces, tabs or `%20`.
+std::size_t skip_spaces(std::string_view text, std::size_t pos) {
+  for (;;) {
+    if (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t'))
+      ++pos;
+    else if (percent_decoded(text, pos) == ' ')
+      pos += 3;
+    else
+      return pos;
+  }
+}
+
+// Whether the scheme at `pos` is the value of an `Authorization` or
+// `Proxy-Authorization` header, also as JSON or percent-encoded: then any
+// credential, however short, is masked.
+bool follows_authorization(std::string_view text, std::size_t pos) {
+  constexpr std::string_view glue = " \t\"'\\:=";
+  constexpr std::string_view name = "authorization";
+  for (int n = 0; n < 8 && pos > 0; ++n) {
+    if (glue.find(text[pos - 1]) != std::string_view::npos)
+      pos -= 1;
+    else if (auto x = pos >= 3 ? percent_decoded(text, pos - 3) : -1;
+             x > 0 && glue.find(static_cast<char>(x)) != std::string_view::npos)
+      pos -= 3;
+    else
+      break;
+  }
+  return pos >= name.size() &&
+         starts_with_nocase(text, pos - name.size(), name);
+}
+
+// Whether `credential` after a `Bearer` outside a header looks like one
+// rather than a word ("the bearer of news", "bearer bonds"): 8 characters or
+// more, not all lowercase letters after the first.
+bool looks_like_bearer_token(std::string_view credential) {
+  if (credential.size() < 8)
+    return false;
+  for (std::size_t i = 0; i < credential.size(); ++i) {
+    auto c = static_cast<unsigned char>(credential[i]);
+    if (!std::isalpha(c) || (i > 0 && std::isupper(c)))
+      return true;
+  }
+  return false;
+}
+
+constexpr std::string_view base64_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+int base64_value(char c) {
+  auto x = base64_alphabet.find(c);
+  return x < 64 ? static_cast<int>(x) : -1;
+}
+
+// Whether `credential` after a `Basic` outside a header is padded base64 of
+// printable `user:password`, which no ordinary word is ("basic usage").
+bool looks_like_basic_credentials(std::string_view credential) {
+  if (credential.empty() || credential.size() % 4 != 0)
+    return false;
+  auto colon = false;
+  auto check = [&colon](unsigned byte) {
+    colon = colon || byte == ':';
+    return byte >= 0x20 && byte != 0x7f;
+  };
+  for (std::size_t i = 0; i < credential.size(); i += 4) {
+    auto last = i + 4 == credential.size();
+    int v[4];
+    for (int j = 0; j < 4; ++j)
+      v[j] = base64_value(credential[i + j]);
+    if (v[0] < 0 || v[1] < 0)
+      return false;
+    auto bits = (v[0] << 18) | (v[1] << 12);
+    if (!check((bits >> 16) & 0xff))
+      return false;
+    if (v[2] < 0 || v[3] < 0) {
+      // Padding only ends the last group: `xx==` or `xxx=`.
+      auto pad2 = credential[i + 2] == '=' && credential[i + 3] == '=';
+      auto pad1 = v[2] >= 0 && credential[i + 3] == '=';
+      if (!last || !(pad1 || pad2))
+        return false;
+      if (pad1 && !check(((bits | (v[2] << 6)) >> 8) & 0xff))
+        return false;
+      return colon;
+    }
+    bits |= (v[2] << 6) | v[3];
+    if (!check((bits >> 8) & 0xff) || !check(bits & 0xff))
+      return false;
+  }
+  return colon;
+}
+
+// The password of `scheme://user:password@host` when `pos` is at `://`:
+// [first, last) of `text`, or empty.
+std::pair<std::size_t, std::size_t> url_password(std::string_view text,
+                                                 std::size_t pos) {
+  if (text.substr(pos, 3) != "://")
+    return {0, 0};
+  // The authority ends at the path, query or fragment, or where the URL does
+  // in prose or JSON; a password may hold an unescaped `@`, the last one
+  // ends the user info.
+  auto begin = pos + 3;
+  auto end =
+      std::min(text.find_first_of("/?#\"'<>\\ \t\r\n", begin), text.size());
+  auto at = text.substr(begin, end - begin).rfind('@');
+  if (at == std::string_view::npos)
+    return {0, 0};
+  auto colon = text.substr(begin, at).find(':');
+  if (colon == std::string_view::npos)
+    return {0, 0};
+  return {begin + colon + 1, begin + at};
+}
+
 constexpr std::string_view placeholder = "[redacted]";
 
 } // namespace
@@ -161,7 +274,20 @@ std::string redact(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
+  // The password of the URL being read, masked once `i` reaches it.
+  std::pair<std::size_t, std::size_t> password{0, 0};
   while (i < text.size()) {
+    if (i >= password.first && i < password.second) {
+      out += placeholder;
+      i = password.second;
+      continue;
+    }
+    if (auto found = url_password(text, i); found.second > found.first) {
+      password = found;
+      out += "://";
+      i += 3;
+      continue;
+    }
     if (auto n = token_prefix_length(text, i); n > 0) {
       // A bare prefix (or one already masked) stays as it is.
       if (auto end = credential_end(text, i + n); end > i + n) {
@@ -171,12 +297,25 @@ std::string redact(std::string_view text) {
         continue;
       }
     }
-    auto at_word_start = i == 0 || !is_alnum(text[i - 1]);
-    if (at_word_start && text.substr(i, 7) == "Bearer ") {
-      out += "Bearer [redacted]";
-      i += 7;
-      i = credential_end(text, i);
-      continue;
+    // `Bearer` or `Basic` (any case) as a word, spaces, a credential.
+    auto bearer = starts_with_nocase(text, i, "bearer");
+    auto basic = !bearer && starts_with_nocase(text, i, "basic");
+    if ((bearer || basic) &&
+        (i == 0 || !std::isalpha(static_cast<unsigned char>(text[i - 1])))) {
+      auto begin = skip_spaces(text, i + (bearer ? 6 : 5));
+      auto end = credential_end(text, begin);
+      auto header = follows_authorization(text, i);
+      if (basic && !header) // Plain base64, without a trailing `.`.
+        end = std::min(end, text.find_first_not_of(base64_alphabet, begin));
+      auto credential = text.substr(begin, end - begin);
+      if (begin > i + (bearer ? 6 : 5) && !credential.empty() &&
+          (header || (bearer ? looks_like_bearer_token(credential)
+                             : looks_like_basic_credentials(credential)))) {
+        out.append(text.substr(i, begin - i));
+        out += placeholder;
+        i = end;
+        continue;
+      }
     }
     out += text[i++];
   }

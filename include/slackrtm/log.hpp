@@ -23,8 +23,11 @@ using log_sink = std::function<void(log_level, std::string_view line)>;
 /// The default sink: one line per call on stderr.
 log_sink stderr_log_sink();
 
-/// Replaces every Slack token (`xoxb-...`, `xoxp-...`, `xapp-...`, ...) and
-/// every `Bearer ...` credential in `text` with a placeholder.
+/// Replaces every Slack token (`xoxb-...`, `xoxe.xoxp-...`, `xapp-...`,
+/// `xwfp-...`, also percent-encoded or glued to the text before it), every
+/// `Bearer` and `Basic` credential and the password of every
+/// `scheme://user:password@` in `text` with a placeholder. Linear in the
+/// size of `text`; redacting twice changes nothing more.
 std::string redact(std::string_view text);
 
 } // namespace slackrtm

@@ -46,6 +46,53 @@ CAF_TEST(percent encoded tokens are masked from their prefix on) {
   CAF_CHECK_EQUAL(redact("t=xoxe%2Exoxb-1-2 z"), "t=xoxe%2E[redacted] z");
 }
 
+CAF_TEST(bearer credentials are redacted in any case with their base64 tail) {
+  CAF_CHECK_EQUAL(redact("Authorization: bearer abcdefgh123"),
+                  "Authorization: bearer [redacted]");
+  CAF_CHECK_EQUAL(redact("BEARER abcDEF12/+xy== next"),
+                  "BEARER [redacted] next");
+  CAF_CHECK_EQUAL(redact("Bearer  eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl/+=="),
+                  "Bearer  [redacted]");
+  CAF_CHECK_EQUAL(redact("Authorization%3A%20Bearer%20abcdefgh%2B%2F%3D"),
+                  "Authorization%3A%20Bearer%20[redacted]");
+  CAF_CHECK_EQUAL(redact(R"({\"Authorization\":\"Bearer abc\"})"),
+                  R"({\"Authorization\":\"Bearer [redacted]\"})");
+  CAF_CHECK_EQUAL(redact("Authorization: Bearer x"),
+                  "Authorization: Bearer [redacted]");
+}
+
+CAF_TEST(basic credentials are redacted) {
+  CAF_CHECK_EQUAL(redact("Authorization: Basic dXNlcjpwYXNz"),
+                  "Authorization: Basic [redacted]");
+  CAF_CHECK_EQUAL(
+      redact("Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+      "Proxy-Authorization: Basic [redacted]");
+  CAF_CHECK_EQUAL(redact("proxy-authorization:basic Zm9v"),
+                  "proxy-authorization:basic [redacted]");
+  // Outside a header, a value that decodes to `user:password`.
+  CAF_CHECK_EQUAL(redact("sent basic dTo= and Basic dXNlcjpwYXNz."),
+                  "sent basic [redacted] and Basic [redacted].");
+}
+
+CAF_TEST(passwords in urls are redacted) {
+  CAF_CHECK_EQUAL(redact("proxy http://user:pass@proxy:3128 refused"),
+                  "proxy http://user:[redacted]@proxy:3128 refused");
+  CAF_CHECK_EQUAL(redact("\"https://u:p@ss@host/path?q=1\""),
+                  "\"https://u:[redacted]@host/path?q=1\"");
+  CAF_CHECK_EQUAL(redact("wss://xoxb-1-2:x@host"),
+                  "wss://xoxb-[redacted]:[redacted]@host");
+  CAF_CHECK_EQUAL(redact("ssh://git@host:22/repo and http://host:80/a@b"),
+                  "ssh://git@host:22/repo and http://host:80/a@b");
+}
+
+CAF_TEST(ordinary words are not mistaken for credentials) {
+  for (auto text : {"boxes of xoxo, hugs", "the bearer of news", "bearer bonds",
+                    "Bearer of bad tidings", "basic instructions",
+                    "Basic Authentication failed", "the xoxb- prefix",
+                    "embarrassing basics", "forbearer abcdefghij"})
+    CAF_CHECK_EQUAL(redact(text), text);
+}
+
 CAF_TEST(the configured token is masked even when it looks unusual) {
   std::vector<std::string> lines;
   logger log{
