@@ -39,12 +39,24 @@ public:
     if (!enabled(level))
       return;
     auto text = redact(line);
+    // One pass per secret, resuming after each match: linear, and a secret
+    // that occurs in the placeholder is not masked again.
+    std::string masked;
     for (auto& secret : secrets_) {
       if (secret.size() < 4)
         continue;
+      masked.clear();
+      std::size_t from = 0;
       for (auto pos = text.find(secret); pos != std::string::npos;
-           pos = text.find(secret, pos))
-        text.replace(pos, secret.size(), "[redacted]");
+           pos = text.find(secret, from)) {
+        masked.append(text, from, pos - from);
+        masked += "[redacted]";
+        from = pos + secret.size();
+      }
+      if (from == 0)
+        continue;
+      masked.append(text, from);
+      text.swap(masked);
     }
     sink_(level, text);
   }

@@ -93,6 +93,44 @@ CAF_TEST(ordinary words are not mistaken for credentials) {
     CAF_CHECK_EQUAL(redact(text), text);
 }
 
+CAF_TEST(redacting twice changes nothing more) {
+  for (auto text :
+       {"xoxb-1-2 xoxe.xoxp-1-2 xoxe-1-2 xapp-1-A-b xwfp-1 xoxb%2D1",
+        "Authorization: Bearer abc/+==", "bearer Abcdefgh1/+=",
+        "Proxy-Authorization: Basic dXNlcjpwYXNz",
+        "basic dTo=", "http://user:pass@host:1/x", "https://u:p@ss@host"}) {
+    auto once = redact(text);
+    CAF_CHECK_NOT_EQUAL(once, text);
+    CAF_CHECK_EQUAL(redact(once), once);
+  }
+  CAF_CHECK_EQUAL(redact("xoxb- Bearer "), "xoxb- Bearer ");
+}
+
+CAF_TEST(a megabyte of near matches is scanned once) {
+  // Each piece almost starts a secret; together they leave the line as is.
+  std::string near;
+  while (near.size() < 1'000'000)
+    near += "xox xoxb xoxb- xoxo.x xappx %2D bearer bearer short "
+            "Authorization: Basic, basic abc= :// ://a:b/ http://a:b "
+            "Bearer%20 boxes ";
+  CAF_CHECK_EQUAL(redact(near), near);
+  // One run without any stop after each prefix.
+  for (std::string_view start : {"xoxb-", "Bearer ", "Basic ", "http://a:"}) {
+    std::string line{start};
+    line.append(1'000'000, 'A');
+    line += " end";
+    CAF_CHECK_EQUAL(redact(line).substr(redact(line).size() - 4), " end");
+  }
+  // A megabyte of secrets: each one masked.
+  std::string many;
+  std::string expected;
+  while (many.size() < 1'000'000) {
+    many += "xoxb-1-a bearer Abcdefgh1 http://u:p@h/ ";
+    expected += "xoxb-[redacted] bearer [redacted] http://u:[redacted]@h/ ";
+  }
+  CAF_CHECK_EQUAL(redact(many), expected);
+}
+
 CAF_TEST(the configured token is masked even when it looks unusual) {
   std::vector<std::string> lines;
   logger log{
@@ -103,6 +141,28 @@ CAF_TEST(the configured token is masked even when it looks unusual) {
   log.debug("not written at info level");
   CAF_REQUIRE_EQUAL(lines.size(), 1u);
   CAF_CHECK_EQUAL(lines[0], "calling with [redacted] and xoxb-[redacted]");
+}
+
+CAF_TEST(configured tokens are masked in one pass over long lines) {
+  std::vector<std::string> lines;
+  auto sink = [&](log_level, std::string_view line) {
+    lines.emplace_back(line);
+  };
+  // A secret inside the placeholder itself must not be masked forever.
+  logger odd{log_level::info, sink, "redacted"};
+  odd.info("a redacted b");
+  CAF_REQUIRE_EQUAL(lines.size(), 1u);
+  CAF_CHECK_EQUAL(lines[0], "a [redacted] b");
+  logger log{log_level::info, sink, "s3cr3t-custom"};
+  std::string line;
+  std::string expected;
+  while (line.size() < 1'000'000) {
+    line += "s3cr3t-custom s3cr3t ";
+    expected += "[redacted] s3cr3t ";
+  }
+  log.info(line);
+  CAF_REQUIRE_EQUAL(lines.size(), 2u);
+  CAF_CHECK_EQUAL(lines[1], expected);
 }
 
 CAF_TEST(levels parse and print) {
