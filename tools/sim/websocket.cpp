@@ -178,6 +178,12 @@ private:
       ws_.next_layer().swallow_pong();
       if (!faults_.mute && faults_.pong_delay_ms > 0)
         late_pong(std::string(data), faults_.pong_delay_ms);
+    } else if (type == websocket::frame_type::ping && flood_) {
+      // A flood's bytes pass under Beast's own write ordering, so a pong
+      // Beast wrote itself could land inside a batch: it goes through the
+      // queue instead, between two batches.
+      ws_.next_layer().swallow_pong();
+      push({text_payload(std::string(data)), kind::pong});
     }
     if (!accepted_)
       return;
