@@ -3,7 +3,9 @@
 // each simulator flood it counts the events, records frame-to-handler
 // latency and echo round trips, and prints one JSON report line on stdout
 // once it has seen the whole flood (or at once on SIGUSR2). With --clients=N
-// it runs N workspaces on one slackrtm::hub in one process.
+// it runs N workspaces on one slackrtm::hub in one process. With
+// SLACK_APP_TOKEN set it gets its events over Socket Mode, as any slackrtm
+// program does (client_options::app_token); the handler is the same.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -31,7 +33,8 @@ namespace {
 const char* usage =
     "usage: slackrtm-bench-bot [--clients=N] [--min-backoff-ms=MS] "
     "[--json-handler]\n"
-    "       [--workers-per-handler=N] [--max-pending-events=N] [options]\n"
+    "       [--workers-per-handler=N] [--max-pending-events=N]\n"
+    "       [--socket-mode-connections=N] [options]\n"
     "The echo bot, instrumented for bench/driver.py: prints a JSON report\n"
     "line per simulator flood (and on SIGUSR2).\n";
 
@@ -299,6 +302,9 @@ int main(int argc, char** argv) {
           std::strtoul(value.c_str(), nullptr, 10);
     } else if (slackrtm::cli::take(arg, "workers-per-handler", value)) {
       args->options.workers_per_handler =
+          std::strtoul(value.c_str(), nullptr, 10);
+    } else if (slackrtm::cli::take(arg, "socket-mode-connections", value)) {
+      args->options.socket_mode_connections =
           std::strtoul(value.c_str(), nullptr, 10);
     } else if (slackrtm::cli::take(arg, "min-backoff-ms", value)) {
       args->options.min_backoff =

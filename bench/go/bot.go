@@ -1,8 +1,11 @@
 // The seeds' echo bot ("Hello" -> "Hi <@USER>!" in the thread, through
-// chat.postMessage) on slack-go 0.11.3 (Debian): the Go peer of
-// slackrtm-bench-bot, instrumented the same way for bench/driver.py: one
-// JSON report line per simulator flood on stdout (and on SIGUSR2).
-// usage: bench-bot-go --api-url=URL [--clients=N]; token from SLACK_BOT_TOKEN.
+// chat.postMessage) on slack-go 0.11.3 (Debian), over RTM or, with
+// SLACK_APP_TOKEN set, over its socketmode package (each envelope acked with
+// client.Ack first, as its docs say): the Go peer of slackrtm-bench-bot,
+// instrumented the same way for bench/driver.py: one JSON report line per
+// simulator flood on stdout (and on SIGUSR2).
+// usage: bench-bot-go --api-url=URL [--clients=N]; tokens from
+// SLACK_BOT_TOKEN and (Socket Mode) SLACK_APP_TOKEN.
 //
 // slack-go parses events into fixed structs and drops the simulator's
 // sim_* fields, so the flood marks are read from client_msg_id, where the
@@ -25,6 +28,8 @@ import (
 	"unsafe"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
 )
 
 // The simulator stamps frames with CLOCK_MONOTONIC; Go's own monotonic
@@ -178,7 +183,35 @@ func floodMarks(id string) (flood, total, sentNs int64, ok bool) {
 	return flood, total, sentNs, flood > 0
 }
 
-func run(api *slack.Client, stats *floodStats) {
+// What the echo logic reads from a message event, RTM's or Socket Mode's.
+type message struct {
+	text, botID, user, channel, ts, clientMsgID string
+}
+
+// onMessage is the seeds' echo logic, counted; at is when the event reached
+// the bot, selfID the bot's own user (RTM) or "".
+func onMessage(api *slack.Client, stats *floodStats, m message, at int64, selfID string) {
+	hello := strings.Contains(m.text, "Hello") && m.botID == ""
+	flood, total, sentNs, marked := floodMarks(m.clientMsgID)
+	if marked {
+		stats.onSeen(flood, total, sentNs, at, hello)
+	}
+	if !hello || m.user == "" || m.user == selfID {
+		return
+	}
+	go func() {
+		_, _, err := api.PostMessage(m.channel,
+			slack.MsgOptionText("Hi <@"+m.user+">!", false), slack.MsgOptionTS(m.ts))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench-bot-go: could not reply: %v\n", err)
+		}
+		if marked {
+			stats.onReplied(sentNs, err == nil)
+		}
+	}()
+}
+
+func runRTM(api *slack.Client, stats *floodStats) {
 	rtm := api.NewRTM()
 	go rtm.ManageConnection()
 	for msg := range rtm.IncomingEvents {
@@ -187,24 +220,38 @@ func run(api *slack.Client, stats *floodStats) {
 			continue
 		}
 		at := nowNs()
-		hello := strings.Contains(ev.Text, "Hello") && ev.BotID == ""
-		flood, total, sentNs, marked := floodMarks(ev.ClientMsgID)
-		if marked {
-			stats.onSeen(flood, total, sentNs, at, hello)
+		selfID := ""
+		if info := rtm.GetInfo(); info != nil {
+			selfID = info.User.ID
 		}
-		if !hello || ev.User == "" || (rtm.GetInfo() != nil && rtm.GetInfo().User.ID == ev.User) {
+		onMessage(api, stats, message{ev.Text, ev.BotID, ev.User, ev.Channel,
+			ev.Timestamp, ev.ClientMsgID}, at, selfID)
+	}
+}
+
+func runSocketMode(api *slack.Client, stats *floodStats) {
+	client := socketmode.New(api)
+	go func() {
+		if err := client.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench-bot-go: socket mode: %v\n", err)
+		}
+	}()
+	for evt := range client.Events {
+		if evt.Type != socketmode.EventTypeEventsAPI {
 			continue
 		}
-		go func(channel, user, ts string) {
-			_, _, err := api.PostMessage(channel,
-				slack.MsgOptionText("Hi <@"+user+">!", false), slack.MsgOptionTS(ts))
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "bench-bot-go: could not reply: %v\n", err)
-			}
-			if marked {
-				stats.onReplied(sentNs, err == nil)
-			}
-		}(ev.Channel, ev.User, ev.Timestamp)
+		at := nowNs()
+		client.Ack(*evt.Request)
+		outer, isEvent := evt.Data.(slackevents.EventsAPIEvent)
+		if !isEvent {
+			continue
+		}
+		ev, isMessage := outer.InnerEvent.Data.(*slackevents.MessageEvent)
+		if !isMessage {
+			continue
+		}
+		onMessage(api, stats, message{ev.Text, ev.BotID, ev.User, ev.Channel,
+			ev.TimeStamp, ev.ClientMsgID}, at, "")
 	}
 }
 
@@ -213,6 +260,7 @@ func main() {
 	clients := flag.Int("clients", 1, "clients (workspaces) in this process")
 	flag.Parse()
 	token := os.Getenv("SLACK_BOT_TOKEN")
+	appToken := os.Getenv("SLACK_APP_TOKEN")
 	if token == "" || *apiURL == "" {
 		fmt.Fprintln(os.Stderr, "bench-bot-go: set SLACK_BOT_TOKEN and --api-url")
 		os.Exit(2)
@@ -221,8 +269,12 @@ func main() {
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGUSR2, syscall.SIGINT, syscall.SIGTERM)
 	for i := 0; i < *clients; i++ {
-		api := slack.New(token, slack.OptionAPIURL(*apiURL))
-		go run(api, stats)
+		if appToken == "" {
+			go runRTM(slack.New(token, slack.OptionAPIURL(*apiURL)), stats)
+			continue
+		}
+		go runSocketMode(slack.New(token, slack.OptionAPIURL(*apiURL),
+			slack.OptionAppLevelToken(appToken)), stats)
 	}
 	for sig := range signals {
 		if sig == syscall.SIGUSR2 {

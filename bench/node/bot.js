@@ -1,11 +1,15 @@
 // The seeds' echo bot ("Hello" -> "Hi <@USER>!" in the thread, through
-// chat.postMessage) on Node's @slack/rtm-api 7.0.4: the Node peer of
-// slackrtm-bench-bot, instrumented the same way for bench/driver.py: one
-// JSON report line per simulator flood on stdout (and on SIGUSR2).
-// usage: node bot.js --api-url=URL [--clients=N]; token from SLACK_BOT_TOKEN.
+// chat.postMessage) on Node's @slack/rtm-api 7.0.4, or with SLACK_APP_TOKEN
+// set on @slack/socket-mode 2.0.7 (each envelope acked with ack() first, as
+// its docs say): the Node peer of slackrtm-bench-bot, instrumented the same
+// way for bench/driver.py: one JSON report line per simulator flood on
+// stdout (and on SIGUSR2).
+// usage: node bot.js --api-url=URL [--clients=N]; tokens from SLACK_BOT_TOKEN
+// and (Socket Mode) SLACK_APP_TOKEN.
 'use strict';
 
 const { RTMClient, LogLevel } = require('@slack/rtm-api');
+const { SocketModeClient } = require('@slack/socket-mode');
 const { WebClient } = require('@slack/web-api');
 
 // process.hrtime is CLOCK_MONOTONIC, the clock the simulator stamps with.
@@ -90,6 +94,44 @@ class FloodStats {
   }
 }
 
+// The seeds' echo logic, counted; `at` is when the event reached the bot.
+async function onMessage(stats, web, event, at, selfId) {
+  if (typeof event.text !== 'string') return;
+  const hello = event.text.includes('Hello') && !event.bot_id;
+  const flood = event.sim_flood || 0;
+  if (flood > 0) stats.onSeen(flood, event.sim_total, event.sim_sent_ns, at, hello);
+  if (!hello || !event.user || event.user === selfId) return;
+  let ok = true;
+  try {
+    await web.chat.postMessage({
+      channel: event.channel, text: `Hi <@${event.user}>!`, thread_ts: event.ts,
+    });
+  } catch (error) {
+    ok = false;
+    process.stderr.write(`bot.js: could not reply: ${error.message}\n`);
+  }
+  if (flood > 0) stats.onReplied(event.sim_sent_ns, ok);
+}
+
+// One client: over RTM, or over Socket Mode when there is an app token.
+function startClient(stats, token, appToken, apiUrl) {
+  const web = new WebClient(token, { slackApiUrl: apiUrl, logLevel: LogLevel.ERROR });
+  if (!appToken) {
+    const rtm = new RTMClient(token, { slackApiUrl: apiUrl, logLevel: LogLevel.ERROR });
+    rtm.on('message', (event) => onMessage(stats, web, event, nowNs(), rtm.activeUserId));
+    return rtm;
+  }
+  const socket = new SocketModeClient({
+    appToken, clientOptions: { slackApiUrl: apiUrl }, logLevel: LogLevel.ERROR,
+  });
+  socket.on('message', async ({ event, ack }) => {
+    const at = nowNs();
+    await ack();
+    await onMessage(stats, web, event, at);
+  });
+  return socket;
+}
+
 function main() {
   let apiUrl = process.env.SLACK_API_URL || 'https://slack.com/api/';
   let clients = 1;
@@ -100,41 +142,20 @@ function main() {
   }
   const token = process.env.SLACK_BOT_TOKEN;
   if (!token) { process.stderr.write('bot.js: set SLACK_BOT_TOKEN\n'); process.exit(2); }
+  const appToken = process.env.SLACK_APP_TOKEN || '';
 
   const stats = new FloodStats();
   process.on('SIGUSR2', () => stats.report(true));
   const bots = [];
-  for (let i = 0; i < clients; i += 1) {
-    const rtm = new RTMClient(token, { slackApiUrl: apiUrl, logLevel: LogLevel.ERROR });
-    const web = new WebClient(token, { slackApiUrl: apiUrl, logLevel: LogLevel.ERROR });
-    rtm.on('message', async (event) => {
-      const at = nowNs();
-      if (typeof event.text !== 'string') return;
-      const hello = event.text.includes('Hello') && !event.bot_id;
-      const flood = event.sim_flood || 0;
-      if (flood > 0) stats.onSeen(flood, event.sim_total, event.sim_sent_ns, at, hello);
-      if (!hello || !event.user || event.user === rtm.activeUserId) return;
-      let ok = true;
-      try {
-        await web.chat.postMessage({
-          channel: event.channel, text: `Hi <@${event.user}>!`, thread_ts: event.ts,
-        });
-      } catch (error) {
-        ok = false;
-        process.stderr.write(`bot.js: could not reply: ${error.message}\n`);
-      }
-      if (flood > 0) stats.onReplied(event.sim_sent_ns, ok);
-    });
-    bots.push(rtm);
-  }
+  for (let i = 0; i < clients; i += 1) bots.push(startClient(stats, token, appToken, apiUrl));
   const stop = () => {
-    Promise.allSettled(bots.map((rtm) => rtm.disconnect())).then(() => process.exit(0));
+    Promise.allSettled(bots.map((bot) => bot.disconnect())).then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  for (const rtm of bots) {
-    rtm.start().catch((error) => {
+  for (const bot of bots) {
+    bot.start().catch((error) => {
       process.stderr.write(`bot.js: could not connect: ${error.message}\n`);
     });
   }
