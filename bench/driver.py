@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """The benchmark: slackrtm's echo bot against the same bot on Node's
-@slack/rtm-api and Go's slack-go, over loopback against slackrtm-sim.
+@slack/rtm-api and Go's slack-go, over loopback against slackrtm-sim; then
+the same three over Socket Mode (@slack/socket-mode, slack-go's socketmode),
+each bot switched as a user switches it: SLACK_APP_TOKEN set.
 
 Each bot prints one JSON report line per simulator flood (when it has seen
 every event of it, and every reply it owes is done); this driver starts the
@@ -28,6 +30,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import harness  # noqa: E402
 
 TOKEN = harness.TOKEN
+# The simulator's app for the Socket Mode steps (app id A0BENCH01).
+APP_TOKEN = "xapp-1-A0BENCH01-1-bench"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -59,14 +63,21 @@ def status_kb(pid, key):
 
 
 class Sim(harness.Sim):
-    """slackrtm-sim on a free loopback port (the integration tests' own)."""
+    """slackrtm-sim on a free loopback port (the integration tests' own);
+    with `socket_mode`, its default team has the app of APP_TOKEN and the
+    sockets counted are the app's."""
 
-    def __init__(self, bin_dir, lenient=False):
+    def __init__(self, bin_dir, lenient=False, socket_mode=False):
         harness.BIN = bin_dir
         super().__init__("--url-ttl=600",
-                         *(["--lenient-urls"] if lenient else []))
+                         *(["--lenient-urls"] if lenient else []),
+                         *([f"--app-token={APP_TOKEN}"] if socket_mode else []))
+        self.socket_mode = socket_mode
 
     def open_sockets(self):
+        if self.socket_mode:
+            return sum(1 for s in self.get("socket_mode/sockets")["sockets"]
+                       if s["open"])
         return len(self.open_connections())
 
     def cpu(self):
@@ -76,11 +87,14 @@ class Sim(harness.Sim):
 class Bot:
     """One bot process; its stdout report lines are collected by a thread."""
 
-    def __init__(self, kind, argv, workdir, clients):
+    def __init__(self, kind, argv, workdir, clients, socket_mode=False):
         self.kind = kind
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
         env["SLACK_BOT_TOKEN"] = TOKEN
-        self.err_path = os.path.join(workdir, f"{kind}-{clients}.stderr")
+        if socket_mode:
+            env["SLACK_APP_TOKEN"] = APP_TOKEN
+        mode = "-socket-mode" if socket_mode else ""
+        self.err_path = os.path.join(workdir, f"{kind}{mode}-{clients}.stderr")
         self.err = open(self.err_path, "w")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                      stderr=self.err, env=env, text=True)
@@ -143,12 +157,14 @@ class Bot:
         self.err.close()
 
 
-def bot_argv(kind, args, api_url, clients):
+def bot_argv(kind, args, api_url, clients, socket_mode):
     if kind == "slackrtm":
         return [os.path.join(args.bin, "slackrtm-bench-bot"),
                 f"--api-url={api_url}", f"--clients={clients}",
                 # The issue's reconnect target is for an immediate first retry.
                 "--min-backoff-ms=0", "--log-level=warning",
+                *([f"--socket-mode-connections={args.sm_sockets}"]
+                  if socket_mode else []),
                 *args.bot_arg]
     if kind == "node":
         return ["node", os.path.join(HERE, "node", "bot.js"),
@@ -159,33 +175,46 @@ def bot_argv(kind, args, api_url, clients):
 
 
 class Run:
-    """One bot kind on a simulator of its own."""
+    """One bot kind on a simulator of its own, over RTM or Socket Mode."""
 
-    def __init__(self, kind, args, workdir):
+    def __init__(self, kind, args, workdir, socket_mode=False):
         self.kind = kind
         self.args = args
         self.workdir = workdir
-        self.sim = Sim(args.bin, lenient=(kind == "go"))
+        self.socket_mode = socket_mode
+        self.sim = Sim(args.bin, lenient=(kind == "go"),
+                       socket_mode=socket_mode)
         self.bot = None
+
+    def sockets_per_client(self):
+        """Socket Mode: slackrtm holds --sm-sockets (its default, 2), the
+        peers' libraries one each."""
+        if not self.socket_mode:
+            return 1
+        return self.args.sm_sockets if self.kind == "slackrtm" else 1
 
     def start_bot(self, clients):
         if self.bot:
             self.bot.stop()
             wait_for(lambda: self.sim.open_sockets() == 0, 30,
                      "the previous bot's sockets to close")
-        self.bot = Bot(self.kind, bot_argv(self.kind, self.args,
-                                           self.sim.api_url, clients),
-                       self.workdir, clients)
+        argv = bot_argv(self.kind, self.args, self.sim.api_url, clients,
+                        self.socket_mode)
+        self.bot = Bot(self.kind, argv, self.workdir, clients,
+                       self.socket_mode)
+        sockets = clients * self.sockets_per_client()
         wait_for(lambda: self.bot.proc.poll() is None and
-                 self.sim.open_sockets() >= clients,
+                 self.sim.open_sockets() >= sockets,
                  self.args.connect_timeout,
-                 f"{clients} {self.kind} socket(s) to open")
+                 f"{sockets} {self.kind} socket(s) to open")
         # A socket opens before its hello reaches the bot; one small flood
-        # proves every client is ready to handle events.
-        self.flood(count=clients, spread=True, hello="none")
+        # proves every socket is ready to handle events.
+        self.flood(count=sockets, spread=True, hello="none")
 
     def flood(self, timeout=None, **spec):
         spec.setdefault("channels", 8)
+        if self.socket_mode:
+            spec["socket_mode"] = True
         status = self.sim.post("flood", spec)
         # The simulator answers once the frames are encoded: its CPU from
         # here on is what sending them costs.
@@ -195,6 +224,14 @@ class Run:
         if report["seen"] != report["total"]:
             raise BenchError(f"{self.kind}: saw {report['seen']} of "
                              f"{report['total']} events")
+        self.sim_cpu_seen = self.sim.cpu()
+        if self.socket_mode:
+            # Every ack the bot owes, before the next flood takes the count.
+            flood = status["flood"]
+            status = wait_for(lambda: (lambda s: s if s["acks"] >= s["frames"]
+                                       else None)(self.sim_status(flood)),
+                              timeout or self.args.flood_timeout,
+                              f"{self.kind}'s acks of flood {flood}")
         return status, report
 
     def sim_status(self, flood_id):
@@ -234,7 +271,9 @@ def measure_latency(run, rate, seconds, results):
     results["lat_sim_rate"] = sim["send_rate"]
 
 
-def measure_echo(run, n, results):
+def measure_echo(run, n, results, prefix=""):
+    """Echo round trips: a Hello in (over the socket), the reply out through
+    chat.postMessage; `prefix` names the results (sm_ for Socket Mode)."""
     status, report = run.flood(count=n, hello="all")
     if report["reply_errors"]:
         raise BenchError(f"{run.kind}: {report['reply_errors']} replies failed")
@@ -245,8 +284,27 @@ def measure_echo(run, n, results):
         raise BenchError(f"{run.kind}: {len(posts)} replies posted of {n}")
     run.sim.post("reset")
     seconds = (report["reply_last_ns"] - sim["started_ns"]) / 1e9
-    results["echo_per_s"] = n / seconds
-    results["echo_p99_ms"] = report["rtt_p99_ns"] / 1e6
+    results[prefix + "echo_per_s"] = n / seconds
+    results[prefix + "echo_p99_ms"] = report["rtt_p99_ns"] / 1e6
+
+
+def measure_sm_inbound(run, n, results):
+    """Socket Mode inbound: as measure_inbound, over the app's sockets, plus
+    the delay of the bot's acks as the simulator saw them."""
+    run.flood(count=max(n // 10, 100))  # warm-up: JITs, caches, buffers
+    cpu0 = run.bot.cpu()
+    sim, report = run.flood(count=n)  # the acks all in
+    cpu1 = run.bot.cpu()
+    seconds = (report["last_ns"] - sim["started_ns"]) / 1e9
+    results["sm_sockets"] = sim["sockets"]
+    results["sm_events_per_s"] = n / seconds
+    results["sm_cpu_us_per_event"] = (cpu1 - cpu0) * 1e6 / n
+    results["sm_peak_rss_mb"] = run.bot.hwm_kb() / 1024
+    results["sm_ack_p50_ms"] = sim["ack_p50_ms"]
+    results["sm_ack_p99_ms"] = sim["ack_p99_ms"]
+    results["sm_sim_send_rate"] = sim["send_rate"]
+    results["sm_sim_cpu_share"] = (run.sim_cpu_seen -
+                                   run.sim_cpu_sending) / seconds
 
 
 def measure_reconnect(run, times, results):
@@ -367,12 +425,27 @@ METRICS = [
     ("spread_cpu_us_per_event", "CPU per event, SPREAD sockets", "µs", False,
      "{:.2f}"),
     ("spread_rss_mb", "RSS, SPREAD sockets after the flood", "MB", False, "{:.1f}"),
+    ("sm_sockets", "Socket Mode: the app's sockets the bot held", "", None,
+     "{:.0f}"),
+    ("sm_events_per_s", "Socket Mode inbound events/s", "", True, "{:,.0f}"),
+    ("sm_cpu_us_per_event", "Socket Mode CPU per event", "µs", False,
+     "{:.2f}"),
+    ("sm_peak_rss_mb", "Socket Mode peak RSS through the flood", "MB", False,
+     "{:.1f}"),
+    ("sm_ack_p50_ms", "Socket Mode ack delay p50 (simulator's view)", "ms",
+     False, "{:.2f}"),
+    ("sm_ack_p99_ms", "Socket Mode ack delay p99 (simulator's view)", "ms",
+     False, "{:.2f}"),
+    ("sm_echo_per_s", "Socket Mode echo round trips/s", "", True, "{:,.0f}"),
+    ("sm_echo_p99_ms", "Socket Mode echo round trip p99", "ms", False,
+     "{:.2f}"),
 ]
 
 
 def ratio(ours, peer, higher_better):
-    """How many times better we are (above 1: better)."""
-    if not ours or not peer:
+    """How many times better we are (above 1: better); None for a figure
+    that is neither better nor worse (higher_better None)."""
+    if not ours or not peer or higher_better is None:
         return None
     return ours / peer if higher_better else peer / ours
 
@@ -425,7 +498,7 @@ def chart(results, kinds, params, out_dir):
     with open(data, "w") as f:
         for key, label, unit, higher, fmt in METRICS:
             if key in ("lat_max_us", "idle_rss_mb", "idle_open",
-                       "lat_sim_rate"):
+                       "lat_sim_rate", "sm_sockets"):
                 continue
             values = [ratio(results["slackrtm"].get(key),
                             results.get(p, {}).get(key), higher) for p in peers]
@@ -463,6 +536,58 @@ plot {plots}
     return png
 
 
+def rtm_steps(args, r):
+    """The RTM steps, by the names --only takes, each measuring into `r`."""
+    return [
+        ("inbound", lambda run: measure_inbound(run, args.events, r)),
+        ("latency", lambda run: measure_latency(run, args.rate,
+                                                args.latency_seconds, r)),
+        ("echo", lambda run: measure_echo(run, args.echo, r)),
+        ("reconnect", lambda run: measure_reconnect(run, args.reconnects, r)),
+        ("spread", lambda run: measure_spread(run, args.spread, args.events,
+                                              r)),
+        ("idle", lambda run: measure_idle(run, args.idle, r)),
+    ]
+
+
+def socket_mode_steps(args, r):
+    """The Socket Mode steps, on a bot started with SLACK_APP_TOKEN."""
+    return [
+        ("sm-inbound", lambda run: measure_sm_inbound(run, args.events, r)),
+        ("sm-echo", lambda run: measure_echo(run, args.echo, r, "sm_")),
+    ]
+
+
+def run_steps(kind, args, workdir, steps, failures, socket_mode=False):
+    """The steps --only selects, on one bot of `kind` on a simulator of its
+    own; a failed step goes to `failures`, and the next gets a fresh bot."""
+    only = [s for s in args.only.split(",") if s]
+    steps = [s for s in steps if not only or s[0] in only]
+    if not steps:
+        return
+    run = Run(kind, args, workdir, socket_mode)
+    try:
+        run.start_bot(1)
+        for name, step in steps:
+            t = time.monotonic()
+            try:
+                step(run)
+            except (BenchError, AssertionError, OSError, KeyError) as e:
+                failures.append(f"{kind} {name}: {e}")
+                print(f"bench: {kind} {name} FAILED: {e}", flush=True)
+                if name not in ("spread", "idle"):
+                    run.start_bot(1)  # a fresh bot for the next step
+                continue
+            print(f"bench: {kind} {name} done in "
+                  f"{time.monotonic() - t:.1f}s", flush=True)
+    except (BenchError, AssertionError, OSError) as e:
+        mode = " Socket Mode" if socket_mode else ""
+        failures.append(f"{kind}{mode}: {e}")
+        print(f"bench: {kind}{mode} FAILED: {e}", flush=True)
+    finally:
+        run.close()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bin", required=True, help="directory of slackrtm-sim "
@@ -476,8 +601,13 @@ def main():
     p.add_argument("--reconnects", type=int, default=5)
     p.add_argument("--idle", type=int, default=1000)
     p.add_argument("--spread", type=int, default=100)
+    p.add_argument("--sm-sockets", type=int, default=2,
+                   help="Socket Mode sockets slackrtm's bot holds "
+                   "(client_options::socket_mode_connections, default 2; "
+                   "the peers' libraries hold one)")
     p.add_argument("--only", default="", help="comma list of steps to run "
-                   "(inbound,latency,echo,reconnect,spread,idle); all if empty")
+                   "(inbound,latency,echo,reconnect,spread,idle,sm-inbound,"
+                   "sm-echo); all if empty")
     p.add_argument("--bot-arg", action="append", default=[],
                    help="extra argument for slackrtm-bench-bot, e.g. "
                    "--bot-arg=--json-handler (repeatable)")
@@ -506,42 +636,18 @@ def main():
           f"(frames pre-encoded in {sink['sink_encode_ms']:.0f} ms)", flush=True)
     for kind in kinds:
         r = results.setdefault(kind, {})
-        run = Run(kind, args, workdir)
-        steps = [
-            ("inbound", lambda: measure_inbound(run, args.events, r)),
-            ("latency", lambda: measure_latency(run, args.rate,
-                                                args.latency_seconds, r)),
-            ("echo", lambda: measure_echo(run, args.echo, r)),
-            ("reconnect", lambda: measure_reconnect(run, args.reconnects, r)),
-            ("spread", lambda: measure_spread(run, args.spread, args.events,
-                                              r)),
-            ("idle", lambda: measure_idle(run, args.idle, r)),
-        ]
-        try:
-            only = [s for s in args.only.split(",") if s]
-            steps = [s for s in steps if not only or s[0] in only]
-            run.start_bot(1)
-            for name, step in steps:
-                t = time.monotonic()
-                try:
-                    step()
-                except (BenchError, AssertionError, OSError, KeyError) as e:
-                    failures.append(f"{kind} {name}: {e}")
-                    print(f"bench: {kind} {name} FAILED: {e}", flush=True)
-                    if name not in ("spread", "idle"):
-                        run.start_bot(1)  # a fresh bot for the next step
-                    continue
-                print(f"bench: {kind} {name} done in "
-                      f"{time.monotonic() - t:.1f}s", flush=True)
-        except (BenchError, AssertionError, OSError) as e:
-            failures.append(f"{kind}: {e}")
-            print(f"bench: {kind} FAILED: {e}", flush=True)
-        finally:
-            run.close()
+        run_steps(kind, args, workdir, rtm_steps(args, r), failures)
         if "sim_send_rate" in r:
             print(f"bench: {kind}: simulator sent at {r['sim_send_rate']:,.0f}"
                   f" events/s while flooding it, using "
                   f"{100 * r['sim_cpu_share']:.0f}% of a core", flush=True)
+        run_steps(kind, args, workdir, socket_mode_steps(args, r), failures,
+                  socket_mode=True)
+        if "sm_sim_send_rate" in r:
+            print(f"bench: {kind}: simulator sent Socket Mode envelopes at "
+                  f"{r['sm_sim_send_rate']:,.0f} events/s, using "
+                  f"{100 * r['sm_sim_cpu_share']:.0f}% of a core (reading "
+                  f"acks too)", flush=True)
 
     head, rows = table(results, kinds, params)
     print()
