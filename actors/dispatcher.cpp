@@ -2,6 +2,7 @@
 #include "actors/dispatcher.hpp"
 
 #include "actors/wire_protocol.hpp"
+#include "util/logger.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -16,6 +17,43 @@ const nlohmann::json* member(const nlohmann::json& obj, const char* name) {
 }
 
 using dispatcher_actor = caf::stateful_actor<dispatcher_state>*;
+
+// The peer the current message came from (nullopt: this process).
+std::optional<caf::node_id> peer_of(dispatcher_actor self) {
+  auto& check = self->state.peer_of;
+  return check ? check(self) : network_peer(self);
+}
+
+// True (and counted) when the current message came over the network.
+bool refuse_remote(dispatcher_actor self, const char* what) {
+  auto peer = peer_of(self);
+  if (!peer)
+    return false;
+  self->state.refusals.note(self->state.log.get(), *peer, "dispatcher", what);
+  return true;
+}
+
+bool admitted(dispatcher_actor self, const caf::node_id& node) {
+  return self->state.admitted.count(node) > 0;
+}
+
+// Whether `member` may join or leave: from this process, any local member
+// or a member of an admitted node (the gateway checked its ticket); from
+// the network, only a member of the admitted node that sends it.
+bool may_change_membership(dispatcher_actor self, const caf::actor& member,
+                           const char* what) {
+  auto peer = peer_of(self);
+  if (!peer) {
+    if (!member || member.node() == self->node() ||
+        admitted(self, member.node()))
+      return true;
+  } else if (member && member.node() == *peer && admitted(self, *peer)) {
+    return true;
+  }
+  self->state.refusals.note(self->state.log.get(), peer ? *peer : member.node(),
+                            "dispatcher", what);
+  return false;
+}
 
 bool has_member(const group_routing& group) {
   return std::any_of(group.workers.begin(), group.workers.end(),
@@ -258,14 +296,25 @@ void dispatch(dispatcher_actor self, rtm_event& msg) {
     route(self, gid, msg.event, key, msg.workspace);
 }
 
-// A worker finished a job.
-void done(dispatcher_actor self, const job_done& msg) {
+// A worker finished a job. `peer`: the node it came from (nullopt: this
+// process), which must be the node of the member the job went to.
+void done(dispatcher_actor self, const job_done& msg,
+          const std::optional<caf::node_id>& peer) {
   auto& st = self->state;
   if (msg.group >= st.groups.size())
     return;
   auto& group = st.groups[msg.group];
   if (msg.worker >= group.load.size())
     return;
+  if (peer) {
+    auto& member = group.workers[msg.worker];
+    auto& sender = self->current_sender();
+    if (!group.nodes || !member || !sender ||
+        member.address() != caf::actor_cast<caf::actor_addr>(sender)) {
+      st.refusals.note(st.log.get(), *peer, "dispatcher", "a job_done");
+      return;
+    }
+  }
   // A node's confirmation counts once, and only while its member is
   // still the one the job went to.
   if (group.nodes && group.unconfirmed[msg.worker].erase(msg.seq) == 0)
@@ -283,6 +332,41 @@ void done(dispatcher_actor self, const job_done& msg) {
 }
 
 } // namespace
+
+std::optional<caf::node_id> network_peer(caf::local_actor* self) {
+  auto* element = self->current_mailbox_element();
+  if (!element)
+    return std::nullopt;
+  auto& sender = element->sender;
+  if (sender && sender->node() != self->node())
+    return sender->node();
+  // CAF 0.17 delivers a network message with its content deserialized into
+  // a `caf::message`, while a local send stores its values in a typed
+  // element (a `type_erased_tuple`). The sender alone cannot tell: a peer
+  // may send anonymously, or name any actor of ours that CAF registered
+  // (the gateway, the dispatcher) as the sender.
+  if (dynamic_cast<const caf::type_erased_tuple*>(element) == nullptr)
+    return caf::node_id{};
+  return std::nullopt;
+}
+
+void refusals::note(const logger* log, const caf::node_id& peer,
+                    const char* actor, const char* what) {
+  ++count_;
+  // A peer can take a new node id per connection: log the first few only.
+  constexpr std::size_t max_logged = 64;
+  if (!log || logged_.size() > max_logged)
+    return;
+  auto name = peer ? caf::to_string(peer) : std::string{"a hidden peer"};
+  if (!logged_.insert(name).second)
+    return;
+  if (logged_.size() > max_logged)
+    log->warning(actor, ": refused messages from more unadmitted peers; "
+                        "no longer logged one by one");
+  else
+    log->warning(actor, ": refused ", what, " from unadmitted peer ", name,
+                 " (further refusals from it are counted, not logged)");
+}
 
 std::uint64_t conversation_key(const event& ev) {
   auto id = ev.conversation();
@@ -356,6 +440,8 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
   st.max_in_flight = cfg.max_in_flight;
   st.event_id_window = cfg.event_id_window;
   st.event_id_capacity = cfg.event_id_capacity;
+  st.log = std::move(cfg.log);
+  st.peer_of = std::move(cfg.peer_of);
   st.workspaces.emplace(
       0, workspace_routing{
              std::move(cfg.workspace),
@@ -370,6 +456,16 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
     add_group(st, std::move(routing));
   }
   self->set_down_handler([=](caf::down_msg& msg) {
+    // CAF's own down_msg comes from the actor that died; a peer can send
+    // one too, naming a member to evict it.
+    if (caf::actor_cast<caf::actor_addr>(self->current_sender()) !=
+        msg.source) {
+      auto peer = peer_of(self);
+      self->state.refusals.note(self->state.log.get(),
+                                peer ? *peer : caf::node_id{}, "dispatcher",
+                                "a down_msg");
+      return;
+    }
     self->state.sources.erase(msg.source);
     leave(self, msg.source, nullptr);
     flush_jobs(self);
@@ -389,31 +485,44 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
     if (st.paused)
       self->send(sender, backlog_atom::value, true);
   };
+  // Requests only this process may make.
+  auto refused_request = [] {
+    return caf::make_error(caf::sec::unexpected_message);
+  };
   return {
       [=](rtm_event& msg) {
+        if (refuse_remote(self, "an event"))
+          return;
         note_source();
         dispatch(self, msg);
         flush_jobs(self);
         check_backlog(self);
       },
       [=](rtm_events& msg) {
+        if (refuse_remote(self, "events"))
+          return;
         note_source();
         for (auto& ev : msg.events)
           dispatch(self, ev);
         flush_jobs(self);
         check_backlog(self);
       },
-      [=](job_done& msg) { done(self, msg); },
+      [=](job_done& msg) { done(self, msg, peer_of(self)); },
       [=](jobs_done& msg) {
+        auto peer = peer_of(self);
         for (auto& d : msg.done)
-          done(self, d);
+          done(self, d, peer);
       },
       [=](identity_atom, std::uint32_t workspace, std::string& self_id) {
+        if (refuse_remote(self, "an identity"))
+          return;
         auto& st = self->state;
         if (auto i = st.workspaces.find(workspace); i != st.workspaces.end())
           i->second.self_id = std::move(self_id);
       },
       [=](add_workspace_atom, std::uint32_t workspace, workspace_config& wcfg) {
+        if (refuse_remote(self, "a workspace"))
+          return;
         auto& st = self->state;
         st.workspaces.insert_or_assign(
             workspace, workspace_routing{std::move(wcfg),
@@ -423,19 +532,47 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                                          {}});
       },
       [=](remove_workspace_atom, std::uint32_t workspace) {
+        if (refuse_remote(self, "a workspace removal"))
+          return;
         self->state.workspaces.erase(workspace);
       },
+      [=](node_admission& msg) {
+        if (refuse_remote(self, "an admission"))
+          return;
+        auto& admitted = self->state.admitted;
+        if (msg.admitted) {
+          ++admitted[msg.node];
+        } else if (auto i = admitted.find(msg.node);
+                   i != admitted.end() && --i->second == 0) {
+          admitted.erase(i);
+        }
+      },
       [=](join_group_atom, std::string& type, caf::actor& member) {
+        if (!may_change_membership(self, member, "a join"))
+          return;
         join(self, type, std::move(member));
         flush_jobs(self);
       },
       [=](leave_group_atom, std::string& type, caf::actor& member) {
+        if (!may_change_membership(self, member, "a leave"))
+          return;
         if (member)
           leave(self, member.address(), &type);
         flush_jobs(self);
       },
-      [=](unhandled_atom) { return self->state.unhandled; },
-      [=](stats_atom) {
+      [=](unhandled_atom) -> caf::result<std::uint64_t> {
+        if (refuse_remote(self, "a request"))
+          return refused_request();
+        return self->state.unhandled;
+      },
+      [=](refused_atom) -> caf::result<std::uint64_t> {
+        if (refuse_remote(self, "a request"))
+          return refused_request();
+        return self->state.refusals.count();
+      },
+      [=](stats_atom) -> caf::result<dispatch_stats> {
+        if (refuse_remote(self, "a request"))
+          return refused_request();
         auto& st = self->state;
         dispatch_stats result;
         result.unhandled = st.unhandled;
@@ -452,7 +589,9 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         }
         return result;
       },
-      [=](in_flight_atom) {
+      [=](in_flight_atom) -> caf::result<std::uint64_t> {
+        if (refuse_remote(self, "a request"))
+          return refused_request();
         // Handler calls queued or running.
         return self->state.in_flight;
       },

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +24,43 @@
 #include "slackrtm/team_state.hpp"
 
 namespace slackrtm {
+
+class logger;
+
+// -- who sent the message being handled ---------------------------------------
+
+/// The peer the current message of `self` came from over the network, or
+/// nullopt for a message of this process. An empty `node_id` stands for a
+/// peer that hid (an anonymous send, or one naming a local actor as sender).
+std::optional<caf::node_id> network_peer(caf::local_actor* self);
+
+/// Tells the origin of the current message (`network_peer`; tests, which
+/// cannot make a remote sender, inject their own).
+using peer_check =
+    std::function<std::optional<caf::node_id>(caf::local_actor* self)>;
+
+/// The gateway admitted a handler node (`admitted`), or its connection died.
+/// Local only: no type ID, so no peer can send one.
+struct node_admission {
+  caf::node_id node;
+  bool admitted = false;
+};
+
+/// Counts and logs the messages an actor refuses from the network: one log
+/// line per peer, so that a peer cannot flood the log.
+class refusals {
+public:
+  /// Counts a refused `what` from `peer`; logs it when `peer` is new.
+  void note(const logger* log, const caf::node_id& peer, const char* actor,
+            const char* what);
+
+  /// Messages refused.
+  std::uint64_t count() const noexcept { return count_; }
+
+private:
+  std::uint64_t count_ = 0;
+  std::unordered_set<std::string> logged_;
+};
 
 /// The workers of one registered handler.
 struct handler_group {
@@ -86,6 +125,10 @@ struct dispatcher_config {
   /// are told to stop reading (`backlog_atom`, true) until half are done.
   /// 0: no bound.
   std::size_t max_in_flight = 0;
+  /// Where refused messages are reported (may be null).
+  std::shared_ptr<const logger> log;
+  /// Tells a network message from a local one (null: `network_peer`).
+  peer_check peer_of;
 };
 
 /// Merges the event streams of overlapping sockets, which carry copies of
@@ -161,6 +204,9 @@ struct workspace_routing {
   std::string self_id;
 };
 
+/// Messages the dispatcher refused from the network (local only).
+using refused_atom = caf::atom_constant<caf::atom("refused")>;
+
 /// State of the dispatcher.
 struct dispatcher_state {
   std::vector<group_routing> groups;
@@ -193,6 +239,12 @@ struct dispatcher_state {
   std::uint64_t held_dropped = 0;
   /// True when some handler wants a `type::subtype`.
   bool subtype_routes = false;
+  /// Nodes the gateway admitted (node -> admissions alive).
+  std::unordered_map<caf::node_id, std::uint32_t> admitted;
+  /// Messages refused from the network.
+  slackrtm::refusals refusals;
+  std::shared_ptr<const logger> log;
+  peer_check peer_of;
   static inline const char* name = "slackrtm.dispatcher";
 };
 
@@ -220,6 +272,13 @@ std::string dedupe_key(const event& ev);
 ///   queued or running.
 /// With `max_in_flight`, it sends `(backlog_atom, bool)` to the actors that
 /// send it events: stop reading at the bound, resume at half of it.
+///
+/// Any peer connected to the hub can address it by its actor id, so it takes
+/// from the network only what the gateway let in: `join_group_atom` and
+/// `leave_group_atom` from a node the gateway admitted (`node_admission`),
+/// for a member on that node, and `job_done(s)` from the member the job went
+/// to. Everything else must come from this process; the rest is refused,
+/// counted (`refused_atom` -> count) and logged once per peer.
 caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
                          dispatcher_config cfg);
 
@@ -227,3 +286,4 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
 
 // Local only: it holds the workspace's team cache and counters.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::workspace_config)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::node_admission)

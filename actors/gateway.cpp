@@ -47,13 +47,39 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
   if (cfg.secret.empty())
     throw std::invalid_argument("gateway: a secret is required");
   auto log = cfg.log;
+  auto peer_of = [=]() -> std::optional<caf::node_id> {
+    return cfg.peer_of ? cfg.peer_of(self) : network_peer(self);
+  };
   self->set_down_handler([=](caf::down_msg& msg) {
+    // CAF's own down_msg comes from the actor that died; a peer could send
+    // one naming a node to void its ticket.
+    if (caf::actor_cast<caf::actor_addr>(self->current_sender()) !=
+        msg.source) {
+      auto peer = peer_of();
+      self->state.refusals.note(log.get(), peer ? *peer : caf::node_id{},
+                                "gateway", "a down_msg");
+      return;
+    }
     auto& tickets = self->state.tickets;
-    for (auto i = tickets.begin(); i != tickets.end();)
-      i = i->second == msg.source ? tickets.erase(i) : std::next(i);
+    for (auto i = tickets.begin(); i != tickets.end();) {
+      if (i->second != msg.source) {
+        ++i;
+        continue;
+      }
+      self->send(cfg.dispatcher, node_admission{i->second.node(), false});
+      i = tickets.erase(i);
+    }
   });
+  // A ticket counts when the node it was issued to shows it.
   auto admitted = [=](const std::string& ticket) {
-    return self->state.tickets.count(ticket) > 0;
+    auto peer = peer_of();
+    auto& tickets = self->state.tickets;
+    if (auto i = tickets.find(ticket);
+        i != tickets.end() && i->second.node() == peer.value_or(self->node()))
+      return true;
+    self->state.refusals.note(log.get(), peer.value_or(self->node()), "gateway",
+                              "a call without a valid ticket");
+    return false;
   };
   // Runs `call` on the workspace's Web API threads, answers when done.
   auto relay = [=](std::uint32_t workspace,
@@ -82,6 +108,8 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
         auto ticket = new_ticket();
         self->state.tickets.emplace(ticket, node.address());
         self->monitor(node);
+        // Before any join of the node's workers, which come after this.
+        self->send(cfg.dispatcher, node_admission{node.node(), true});
         log->info("handler node admitted");
         relay_answer result;
         result.ok = true;

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/dispatcher.hpp"
 #include "actors/messages.hpp"
 #include "slackrtm/client.hpp"
 
@@ -32,6 +33,8 @@ struct gateway_config {
   /// The workspace numbered `id`, or null once it is gone.
   std::function<std::shared_ptr<gateway_target>(std::uint32_t id)> find;
   std::shared_ptr<const logger> log;
+  /// Tells a network message from a local one (null: `network_peer`).
+  peer_check peer_of;
 };
 
 /// A relayed call finished on a Web API thread (local only: a node cannot
@@ -50,10 +53,15 @@ struct gateway_state {
   std::unordered_map<std::uint64_t, caf::typed_response_promise<relay_answer>>
       calls;
   std::uint64_t next_call = 0;
+  /// Calls refused for a missing ticket or one shown by another node.
+  slackrtm::refusals refusals;
   static inline const char* name = "slackrtm.gateway";
 };
 
-/// Spawns with `system.spawn(gateway, cfg)`. Takes, from nodes:
+/// Spawns with `system.spawn(gateway, cfg)`. It tells the dispatcher which
+/// nodes it admitted (`node_admission`), and when their connection dies.
+/// A ticket counts only when the node it was issued to shows it. Takes,
+/// from nodes:
 /// - `(admit_atom, secret, node)` -> `relay_answer` whose body is a ticket
 ///   for `node` (the node's relay actor); a wrong secret is refused with
 ///   kind `"refused"` (and logged without it);

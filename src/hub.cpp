@@ -103,6 +103,7 @@ struct hub::impl {
     dispatcher_config base;
     base.hold_capacity = options.hold_capacity;
     base.max_in_flight = options.defaults.max_pending_events;
+    base.log = log;
     runtime->start(std::move(specs), std::move(base));
     for (auto& type : expected)
       caf::anon_send(runtime->dispatcher(), join_group_atom::value, type,

@@ -85,6 +85,12 @@ struct fixture : slackrtm::test::fixture {
   bool skip_self = false;
   std::size_t hold_capacity = 10000;
   std::size_t max_in_flight = 0;
+  // The peer the dispatcher is told the next messages come from (nullopt:
+  // this process). The test coordinator cannot make a remote sender, so
+  // the dispatcher's check of it is replaced by this one.
+  std::shared_ptr<std::optional<caf::node_id>> peer =
+      std::make_shared<std::optional<caf::node_id>>();
+  bool inject_peer = false;
 
   caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
                              bool auto_done = true) {
@@ -102,6 +108,8 @@ struct fixture : slackrtm::test::fixture {
     cfg.workspace.self_skipped = self_skipped;
     cfg.hold_capacity = hold_capacity;
     cfg.max_in_flight = max_in_flight;
+    if (inject_peer)
+      cfg.peer_of = [peer = peer](caf::local_actor*) { return *peer; };
     auto result = sys.spawn(dispatcher, cfg);
     drain();
     return result;
@@ -122,6 +130,17 @@ struct fixture : slackrtm::test::fixture {
     self->send(disp, join_group_atom::value, type, member);
     drain();
     return {member, log};
+  }
+
+  // Messages the dispatcher refused from the network.
+  std::uint64_t refused(const caf::actor& disp) {
+    auto from = std::exchange(*peer, std::nullopt);
+    std::uint64_t result = 0;
+    self->send(disp, refused_atom::value);
+    drain();
+    self->receive([&](std::uint64_t x) { result = x; });
+    *peer = from;
+    return result;
   }
 
   dispatch_stats stats(const caf::actor& disp) {
@@ -613,6 +632,110 @@ CAF_TEST(a batch of events reaches each worker as one message in order) {
   deliver(disp, message("C2", "f"));
   CAF_CHECK_EQUAL(*first, (std::vector<texts>{{"a", "c", "e"}, {"f"}}));
   CAF_CHECK_EQUAL(stats(disp).in_flight, 0u);
+}
+
+// -- messages from the network (issue 14) -------------------------------------
+
+CAF_TEST(the network reaches none of the dispatchers local messages) {
+  inject_peer = true;
+  auto disp = make_dispatcher({{"message", 1}});
+  auto stranger =
+      caf::make_node_id(4242, "0123456789012345678901234567890123456789");
+  CAF_REQUIRE(stranger);
+  *peer = *stranger;
+  // Events, a workspace's bot id, a workspace's removal, the counters.
+  deliver(disp, message("C1", "fake"));
+  self->send(disp, rtm_events{{rtm_event{event{message("C1", "fake")}}}});
+  self->send(disp, identity_atom::value, std::uint32_t{0}, std::string{"U1"});
+  self->send(disp, remove_workspace_atom::value, std::uint32_t{0});
+  self->send(disp, stats_atom::value);
+  drain();
+  self->receive([](dispatch_stats&) { CAF_FAIL("the counters were read"); },
+                [](caf::error&) {});
+  CAF_CHECK(seen->empty());
+  CAF_CHECK_EQUAL(refused(disp), 5u);
+  // None of it took effect: the workspace is still routed.
+  *peer = std::nullopt;
+  deliver(disp, message("C1", "real"));
+  CAF_REQUIRE_EQUAL(seen->size(), 1u);
+  CAF_CHECK_EQUAL(seen->front().text, "real");
+}
+
+CAF_TEST(a node joins only once the gateway admitted it and until it dies) {
+  inject_peer = true;
+  auto disp = make_dispatcher({});
+  auto log = std::make_shared<std::vector<seen_job>>();
+  auto member = sys.spawn(probe_worker, log, true);
+  // The test's actors play a handler node: "remote", on the node they are.
+  auto node = member.node();
+  auto join_from_node = [&] {
+    *peer = node;
+    self->send(disp, join_group_atom::value, std::string{"message"}, member);
+    drain();
+    *peer = std::nullopt;
+  };
+  join_from_node();
+  CAF_CHECK_EQUAL(stats(disp).members, 0u);
+  CAF_CHECK_EQUAL(refused(disp), 1u);
+  // Another node cannot join it either, admitted or not.
+  auto other = caf::make_node_id(7, "0123456789012345678901234567890123456789");
+  self->send(disp, node_admission{*other, true});
+  drain();
+  *peer = *other;
+  self->send(disp, join_group_atom::value, std::string{"message"}, member);
+  drain();
+  *peer = std::nullopt;
+  CAF_CHECK_EQUAL(stats(disp).members, 0u);
+  // Admitted (a local message, as from the gateway): its member joins.
+  self->send(disp, node_admission{node, true});
+  drain();
+  join_from_node();
+  CAF_CHECK_EQUAL(stats(disp).members, 1u);
+  deliver(disp, message("C1", "a1"));
+  CAF_CHECK_EQUAL(texts(*log), (std::vector<std::string>{"a1"}));
+  // Its connection died: a new join of it is refused.
+  self->send(disp, leave_group_atom::value, std::string{"message"}, member);
+  self->send(disp, node_admission{node, false});
+  drain();
+  join_from_node();
+  CAF_CHECK_EQUAL(stats(disp).members, 0u);
+  CAF_CHECK_EQUAL(refused(disp), 3u);
+}
+
+CAF_TEST(from the network only the member a job went to confirms it) {
+  inject_peer = true;
+  auto disp = make_dispatcher({});
+  auto [m1, log1] = join_member(disp, "message");
+  deliver(disp, message("C1", "a1"));
+  CAF_REQUIRE_EQUAL(log1->size(), 1u);
+  auto key = conversation_key(event{nlohmann::json(message("C1", ""))});
+  // Sent by the test's actor, not by the member.
+  *peer = m1.node();
+  self->send(disp, job_done{0, 0, key, 1});
+  self->send(disp, jobs_done{{job_done{0, 0, key, 1}}});
+  drain();
+  *peer = std::nullopt;
+  CAF_CHECK_EQUAL(stats(disp).in_flight, 1u);
+  CAF_CHECK_EQUAL(refused(disp), 2u);
+  // A forged down_msg does not evict the member.
+  self->send(disp, caf::down_msg{m1.address(), caf::exit_reason::kill});
+  drain();
+  CAF_CHECK_EQUAL(stats(disp).members, 1u);
+  CAF_CHECK_EQUAL(refused(disp), 3u);
+}
+
+CAF_TEST(a message handed over as the middleman does counts as remote) {
+  // No injected check: CAF's own representation of the message decides.
+  auto disp = make_dispatcher({{"message", 1}});
+  // The middleman delivers a deserialized caf::message, here anonymous.
+  caf::anon_send(disp, caf::make_message(rtm_event{event{message("C1", "x")}}));
+  drain();
+  CAF_CHECK(seen->empty());
+  CAF_CHECK_EQUAL(refused(disp), 1u);
+  // A local send, anonymous or not, is routed.
+  caf::anon_send(disp, rtm_event{event{message("C1", "anon")}});
+  deliver(disp, message("C1", "sent"));
+  CAF_CHECK_EQUAL(texts(*seen), (std::vector<std::string>{"anon", "sent"}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -11,7 +11,8 @@ using namespace slackrtm;
 
 namespace {
 
-// What the dispatcher stand-in was told: "join TYPE" or "leave TYPE".
+// What the dispatcher stand-in was told: "join TYPE", "leave TYPE", or that
+// a node was "admitted" or "dropped".
 using told_list = std::vector<std::string>;
 
 caf::behavior probe_dispatcher(caf::event_based_actor*,
@@ -22,6 +23,9 @@ caf::behavior probe_dispatcher(caf::event_based_actor*,
       },
       [=](leave_group_atom, const std::string& type, const caf::actor&) {
         told->push_back("leave " + type);
+      },
+      [=](node_admission& msg) {
+        told->push_back(msg.admitted ? "admitted" : "dropped");
       },
   };
 }
@@ -38,6 +42,10 @@ struct fixture : slackrtm::test::fixture {
       std::make_shared<std::vector<std::string>>();
   caf::actor dispatcher = sys.spawn(probe_dispatcher, told);
   caf::actor gw;
+  // The peer the gateway is told the next messages come from (nullopt: this
+  // process): the test coordinator cannot make a remote sender.
+  std::shared_ptr<std::optional<caf::node_id>> peer =
+      std::make_shared<std::optional<caf::node_id>>();
 
   fixture() {
     gateway_config cfg;
@@ -48,6 +56,7 @@ struct fixture : slackrtm::test::fixture {
       l->emplace_back(line);
     };
     cfg.log = std::make_shared<const logger>(log_level::debug, sink);
+    cfg.peer_of = [peer = peer](caf::local_actor*) { return *peer; };
     gw = sys.spawn(gateway, cfg);
     drain();
   }
@@ -115,7 +124,7 @@ CAF_TEST(the secret admits a node whose ticket lets its workers join) {
   CAF_CHECK_EQUAL(admitted.body.size(), 32u);
   CAF_CHECK(join(admitted.body, sys.spawn(idle_worker, 0)).ok);
   drain();
-  CAF_CHECK_EQUAL(*told, (told_list{"join message"}));
+  CAF_CHECK_EQUAL(*told, (told_list{"admitted", "join message"}));
   auto other = admit("s3cret-value", sys.spawn(idle_worker, 0));
   CAF_CHECK_NOT_EQUAL(other.body, admitted.body);
 }
@@ -138,11 +147,37 @@ CAF_TEST(calls need a live ticket) {
   self->send(gw, leave_group_atom::value, ticket, std::string{"message"},
              worker);
   drain();
-  CAF_CHECK_EQUAL(*told, (told_list{"join message", "leave message"}));
-  // The ticket dies with its node.
+  CAF_CHECK_EQUAL(*told,
+                  (told_list{"admitted", "join message", "leave message"}));
+  // The ticket dies with its node, and the dispatcher hears it.
   caf::anon_send_exit(node, caf::exit_reason::kill);
   drain();
   CAF_CHECK_EQUAL(call(ticket).error, "not admitted by the hub");
+  CAF_CHECK_EQUAL(told->back(), "dropped");
+}
+
+CAF_TEST(a ticket counts only from the node it was issued to) {
+  auto node = sys.spawn(idle_worker, 0);
+  auto worker = sys.spawn(idle_worker, 0);
+  auto ticket = admit("s3cret-value", node).body;
+  // Another node shows it (it overheard it, say).
+  auto other = caf::make_node_id(7, "0123456789012345678901234567890123456789");
+  CAF_REQUIRE(other);
+  *peer = *other;
+  CAF_CHECK_EQUAL(join(ticket, worker).error, "not admitted by the hub");
+  CAF_CHECK_EQUAL(call(ticket).error, "not admitted by the hub");
+  // A forged down_msg does not void the node's ticket.
+  *peer = std::nullopt;
+  self->send(gw, caf::down_msg{node.address(), caf::exit_reason::kill});
+  drain();
+  CAF_CHECK(join(ticket, worker).ok);
+  CAF_CHECK_EQUAL(*told, (told_list{"admitted", "join message"}));
+  // Refusals are logged once per peer.
+  auto logged = std::count_if(lines->begin(), lines->end(), [](auto& line) {
+    return line.find("refused") != std::string::npos &&
+           line.find("0123456789") != std::string::npos;
+  });
+  CAF_CHECK_EQUAL(logged, 1);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
