@@ -1,0 +1,74 @@
+"""A peer that never shows the hub's secret reaches nothing but the
+admission step: it connects to the hub's port, addresses the hub's actors by
+guessed ids (slackrtm-hub-intruder), tries to read the dispatcher's counters,
+to join a spy worker and to inject a fake Hello, from an actor and
+anonymously. Issue 14, finding 1."""
+
+import harness
+import test_hub
+from harness import SimTestCase, wait_for
+from test_hub import TEAM_ONE, TEAM_TWO, TOKEN_TWO
+
+# The `ts` of the intruder's fake Hello (tests/integration/hub_intruder.cpp).
+FAKE_TS = "1700000000.000777"
+
+
+class HubSecurityTest(SimTestCase):
+
+    sim_args = (f"--workspace={TEAM_TWO}:{TOKEN_TWO}:Second",)
+
+    # The hub tests' helpers (not their tests).
+    start_hub = test_hub.HubTest.start_hub
+    start_node = test_hub.HubTest.start_node
+    wait_joined = test_hub.HubTest.wait_joined
+    say = test_hub.HubTest.say
+    replies = test_hub.HubTest.replies
+
+    def test_an_unadmitted_peer_cannot_join_read_or_inject(self):
+        hub = self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
+        self.wait_connected(2)
+        node = self.start_node()
+        self.wait_joined(node)
+        # Once the dispatcher has sent a job to a node, CAF lets any peer
+        # address it by its id.
+        first = (TEAM_ONE, self.say(TEAM_ONE, "C0FIRST00", "Hello"))
+        wait_for(lambda: self.replies().get(first), 15, "the first reply")
+        intruder = self.start("slackrtm-hub-intruder", "127.0.0.1",
+                              str(self.hub_port), TEAM_ONE, token=None)
+        wait_for(lambda: "spy joined" in intruder.stdout(), 30,
+                 "the intruder's attempts")
+        # With the real node gone, a joined spy would be the only member.
+        node.kill()
+        hellos = []
+        for i in range(20):
+            team = TEAM_ONE if i % 2 == 0 else TEAM_TWO
+            hellos.append((team, self.say(team, f"C{i:08d}", "Hello")))
+        self.wait_joined(self.start_node())
+
+        def settled():
+            counts = self.replies()
+            if "spy saw" in intruder.stdout():
+                return True
+            return all(counts.get(h, 0) > 0 for h in hellos)
+
+        wait_for(settled, 30, "every Hello answered (or the spy fed)")
+        self.assertNotIn("spy saw", intruder.stdout())
+        self.assertIn("stats answered: 0", intruder.stdout())
+        counts = self.replies()
+        for hello in hellos:
+            self.assertGreaterEqual(counts.get(hello, 0), 1, hello)
+        # The fake Hello was never routed, so nobody answered it.
+        self.assertFalse([key for key in counts if key[1] == FAKE_TS])
+        # The hub lives on, and logged the refusals once per peer: the
+        # intruder's node, and "a hidden peer" for its anonymous sends.
+        self.assertIsNone(hub.proc.poll())
+        refusals = [line.split("] ", 1)[1] for line in hub.stderr().splitlines()
+                    if "refused" in line and "unadmitted" in line]
+        self.assertGreaterEqual(len(refusals), 1)
+        self.assertLessEqual(len(refusals), 2, refusals)
+        intruder.kill()
+        self.assertEqual(hub.stop(), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
