@@ -4,6 +4,8 @@ guessed ids (slackrtm-hub-intruder), tries to read the dispatcher's counters,
 to join a spy worker and to inject a fake Hello, from an actor and
 anonymously. Issue 14, finding 1."""
 
+import os
+
 import harness
 import test_hub
 from harness import SimTestCase, wait_for
@@ -24,6 +26,10 @@ class HubSecurityTest(SimTestCase):
     say = test_hub.HubTest.say
     replies = test_hub.HubTest.replies
 
+    def middleman_port(self, hub):
+        """Where the intruder reaches the hub's middleman: its port."""
+        return self.hub_port
+
     def test_an_unadmitted_peer_cannot_join_read_or_inject(self):
         hub = self.start_hub(tokens=f"one=xoxb-sim-token,two={TOKEN_TWO}")
         self.wait_connected(2)
@@ -34,7 +40,8 @@ class HubSecurityTest(SimTestCase):
         first = (TEAM_ONE, self.say(TEAM_ONE, "C0FIRST00", "Hello"))
         wait_for(lambda: self.replies().get(first), 15, "the first reply")
         intruder = self.start("slackrtm-hub-intruder", "127.0.0.1",
-                              str(self.hub_port), TEAM_ONE, token=None)
+                              str(self.middleman_port(hub)), TEAM_ONE,
+                              token=None)
         wait_for(lambda: "spy joined" in intruder.stdout(), 30,
                  "the intruder's attempts")
         # With the real node gone, a joined spy would be the only member.
@@ -68,6 +75,51 @@ class HubSecurityTest(SimTestCase):
         self.assertLessEqual(len(refusals), 2, refusals)
         intruder.kill()
         self.assertEqual(hub.stop(), 0)
+
+
+def listening_ports(pid):
+    """The loopback TCP ports process `pid` listens on."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    with open(f"/proc/{pid}/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes and \
+                    local.startswith("0100007F:"):
+                ports.add(int(local.split(":")[1], 16))
+    return ports
+
+
+class HubSecurityTlsTest(HubSecurityTest):
+    """The same behind the hub's TLS tunnel. A peer without a certificate
+    does not get through the tunnel; a local user reaches the middleman's
+    loopback port behind it (finding 3, still open), and meets the same
+    refusals there."""
+
+    setUpClass = test_hub.HubTlsTest.__dict__["setUpClass"]
+
+    def start_hub(self, *args, **kwargs):
+        tls = (f"--node-cert={self.hub_cert[0]}",
+               f"--node-key={self.hub_cert[1]}", f"--node-ca={self.ca}")
+        return test_hub.HubTest.start_hub(self, *tls, *args, **kwargs)
+
+    def middleman_port(self, hub):
+        # Through the tunnel, without a certificate: no CAF connection.
+        outside = self.start("slackrtm-hub-intruder", "127.0.0.1",
+                             str(self.hub_port), TEAM_ONE, token=None)
+        self.assertNotEqual(outside.wait_exit(30), 0)
+        self.assertNotIn("spy joined", outside.stdout())
+        ports = listening_ports(hub.proc.pid) - {self.hub_port}
+        self.assertEqual(len(ports), 1, ports)
+        return ports.pop()
 
 
 if __name__ == "__main__":
