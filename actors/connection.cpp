@@ -116,6 +116,13 @@ void connection_actor_state::on_connect_result(connect_result& res) {
                         method + " failed: " + res.error, res.retry_after));
     return;
   }
+  if (cfg_.require_secure_socket && res.url.rfind("wss://", 0) != 0) {
+    log.error(method, " over https answered a socket URL that is not wss:// (",
+              host_of(res.url), "); refused");
+    shutdown(
+        make_error(conn_errc::fatal, method + " failed: insecure_socket_url"));
+    return;
+  }
   auto identity = nlohmann::json::parse(res.identity, nullptr, false);
   // The dispatcher hears the bot's id before any event of this socket.
   if (identity.is_object() && identity.contains("self") &&

@@ -54,6 +54,9 @@ struct connection_config {
   bool successor = false;
   /// How long after hello a successor marks its events for deduplication.
   std::chrono::milliseconds overlap_window{10000};
+  /// True when the connect call went over TLS: a plain `ws://` socket URL
+  /// in its answer is refused (the events would travel in clear).
+  bool require_secure_socket = false;
   /// A socket whose server has not said hello this long after the
   /// WebSocket handshake is given up (and replaced).
   std::chrono::milliseconds hello_timeout{15000};

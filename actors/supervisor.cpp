@@ -120,6 +120,11 @@ void supervisor_state::on_hello() {
 }
 
 void supervisor_state::on_send(outgoing_frame& out) {
+  // Once closing, nothing more goes out, and nothing would settle it.
+  if (closing_) {
+    cfg_.shared->sends.fail(out.request, "client closed before the send");
+    return;
+  }
   if (auto refused = sends_.add(out.request, out.frame)) {
     cfg_.shared->sends.fail(out.request, *refused);
     return;

@@ -22,6 +22,7 @@
 #include "src/handler_list.hpp"
 #include "src/read_buffer.hpp"
 #include "transport/ws_transport.hpp"
+#include "util/url.hpp"
 
 namespace slackrtm {
 
@@ -67,6 +68,7 @@ struct client::impl {
             opts.level, opts.sink,
             std::vector<std::string>{opts.token, opts.app_token}))),
         web(web_options(opts)), origin(self, std::move(name)) {
+    warn_if_in_clear();
     if (socket_mode()) {
       auto app = web_options(opts);
       app.token = opts.app_token;
@@ -75,6 +77,18 @@ struct client::impl {
   }
 
   bool socket_mode() const { return !options.app_token.empty(); }
+
+  // A plain http:// Web API on another machine gets the tokens in clear.
+  void warn_if_in_clear() const {
+    auto url = parse_url(options.api_url);
+    if (!url || url->secure())
+      return;
+    auto& host = url->host;
+    if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0)
+      return;
+    shared->log->warning("the Web API at ", host,
+                         " is plain http: the token travels unencrypted");
+  }
 
   // The Web API method whose refusal stops the client.
   const std::string& connect_method() const {
@@ -152,6 +166,7 @@ struct client::impl {
     else
       conn.pong_timeout = 2 * options.ping_interval;
     conn.response_deadline = options.response_deadline;
+    conn.require_secure_socket = options.api_url.rfind("https://", 0) == 0;
     conn.shared = shared;
     conn.protocol = protocol;
     if (socket_mode())

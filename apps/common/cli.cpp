@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "slackrtm/error.hpp"
 
@@ -173,8 +174,16 @@ void watch_signals(std::function<void()> on_signal) {
   auto set = stop_signals();
   std::thread{[set, on_signal = std::move(on_signal)] {
     int sig = 0;
-    if (sigwait(&set, &sig) == 0)
-      on_signal();
+    if (sigwait(&set, &sig) != 0)
+      return;
+    on_signal();
+    // A second signal while closing is the user insisting: no more waiting
+    // for handlers or close handshakes.
+    if (sigwait(&set, &sig) == 0) {
+      static const char msg[] = "interrupted again: exiting at once\n";
+      [[maybe_unused]] auto n = write(2, msg, sizeof(msg) - 1);
+      _exit(128 + sig);
+    }
   }}.detach();
 }
 

@@ -49,7 +49,8 @@ bool take(const std::string& arg, const char* name, std::string& value);
 void block_signals();
 
 /// Starts a thread that calls `on_signal` when SIGINT or SIGTERM arrives
-/// (after `block_signals`).
+/// (after `block_signals`); a second one ends the process at once (exit
+/// status 128 + the signal).
 void watch_signals(std::function<void()> on_signal);
 
 /// Call from a `catch (...)` around a program's run: says on stderr why

@@ -448,6 +448,20 @@ CAF_TEST(unmarked events outside an overlap) {
   CAF_CHECK_EQUAL(marks->back(), false);
 }
 
+CAF_TEST(a plain socket URL from an https connect call is refused) {
+  self->send_exit(conn, caf::exit_reason::user_shutdown);
+  drain();
+  cfg.require_secure_socket = true;
+  spawn_connection();
+  answer_rtm_connect("ws://elsewhere.example/rtm/t?dp=1");
+  CAF_CHECK(exit_code() == conn_errc::fatal);
+  CAF_CHECK(transport->urls.empty());
+  spawn_connection();
+  answer_rtm_connect("wss://wss.example/rtm/t?dp=1");
+  CAF_CHECK(!exit_why);
+  CAF_CHECK_EQUAL(transport->urls.size(), 1u);
+}
+
 CAF_TEST(an expired URL before hello asks for a reconnect) {
   answer_rtm_connect("ws://127.0.0.1:1/rtm/t?dp=1");
   frame(

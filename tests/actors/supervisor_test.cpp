@@ -430,6 +430,18 @@ CAF_TEST(refused frames fail at once and close fails what is pending) {
             std::string::npos);
 }
 
+CAF_TEST(a send that arrives while closing fails at once) {
+  hello();
+  // The close is taken first; the connection is still ending when the send
+  // comes, and nothing would ever settle a send queued then.
+  self->send(sup, caf::close_atom::value);
+  auto [late, late_result] = shared->sends.add();
+  self->send(sup, outgoing_frame{late, R"({"type":"message","text":"x"})"});
+  drain();
+  CAF_REQUIRE(late_result.wait_for(0s) == std::future_status::ready);
+  CAF_CHECK(failure_of(late_result).find("client closed") != std::string::npos);
+}
+
 CAF_TEST(the outbox holds at most outbox_capacity sends) {
   self->send(sup, caf::close_atom::value);
   drain();
