@@ -20,9 +20,11 @@ using namespace slackrtm;
 namespace {
 
 // Prints each event the hub routes to it (events it should never see).
-caf::behavior spy(caf::event_based_actor* self) {
-  auto saw = [](const handler_job& job) {
-    std::cout << "spy saw: " << job.event.raw() << std::endl;
+// Takes an argument: CAF 0.17 spawns an argument-less function through a
+// null tuple pointer, which UBSan rightly reports.
+caf::behavior spy(caf::event_based_actor* self, std::string label) {
+  auto saw = [label](const handler_job& job) {
+    std::cout << label << " saw: " << job.event.raw() << std::endl;
   };
   return {
       [=](handler_job& job) {
@@ -82,7 +84,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto hub = gateway->node();
-  auto spy_worker = sys.spawn(spy);
+  auto spy_worker = sys.spawn(spy, std::string{"spy"});
   caf::scoped_actor self{sys};
   int answered_stats = 0;
   auto fake = event::parse(
