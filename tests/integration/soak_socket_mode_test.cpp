@@ -10,7 +10,6 @@
 #include <caf/test/unit_test.hpp>
 
 #include <atomic>
-#include <random>
 #include <set>
 
 #include "apps/common/subprocess.hpp"
@@ -88,46 +87,16 @@ CAF_TEST(envelopes survive random faults and are handled exactly once) {
   app.connect();
   CAF_REQUIRE(wait_until([&] { return app.is_connected(); }, 10s));
 
-  auto duration = slackrtm::test::soak_duration(20s);
-  auto start = std::chrono::steady_clock::now();
-  auto running = [&] {
-    return std::chrono::steady_clock::now() - start < duration;
-  };
+  slackrtm::test::soak_window window{20s};
   std::atomic<std::int64_t> injected{0};
   std::atomic<int> faults{0};
-  long rss_early = 0;
-
   // Events, numbered, over 16 channels, to the app only.
-  std::thread injector{[&] {
-    std::int64_t seq = 0;
-    while (running()) {
-      ++seq;
-      auto ev = slackrtm::test::soak_event(seq);
-      try {
+  auto injector = slackrtm::test::feed_events(
+      window, injected, 4ms, [&](const nlohmann::json& ev) {
         control.api_call_json("socket_mode/event", {{"event", ev}});
-        ++injected;
-      } catch (const std::exception&) {
-        --seq; // the control interface itself is not under test
-      }
-      std::this_thread::sleep_for(4ms);
-    }
-  }};
-
-  // Faults, one every 300 to 800 ms.
-  std::mt19937 rng{20261202};
-  std::uniform_int_distribution<int> pick{0, 7};
-  std::uniform_int_distribution<int> pause{300, 800};
-  while (running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds{pause(rng)});
-    try {
-      inject_fault(control, pick(rng));
-      ++faults;
-    } catch (const std::exception&) {
-    }
-    if (rss_early == 0 &&
-        std::chrono::steady_clock::now() - start > duration / 3)
-      rss_early = resident_kib();
-  }
+      });
+  slackrtm::test::run_faults(window, faults, 20261202, 8,
+                             [&](int which) { inject_fault(control, which); });
   injector.join();
   control.api_call_json("socket_mode/pongs", {{"delay_ms", 0}});
 
@@ -151,8 +120,8 @@ CAF_TEST(envelopes survive random faults and are handled exactly once) {
   auto& counters = sim_state["counters"];
 
   std::scoped_lock guard{by_message.mtx, by_wildcard.mtx};
-  CAF_MESSAGE("soak_socket_mode: " << duration.count() << " s, " << faults
-                                   << " faults, " << stats.connections
+  CAF_MESSAGE("soak_socket_mode: " << window.duration().count() << " s, "
+                                   << faults << " faults, " << stats.connections
                                    << " sockets opened");
   CAF_MESSAGE("soak_socket_mode: events injected "
               << total << ", handled " << by_message.seen.size()
@@ -165,6 +134,7 @@ CAF_TEST(envelopes survive random faults and are handled exactly once) {
                                         << acks.size() << " received, slowest "
                                         << slowest << " ms, " << late
                                         << " late");
+  auto rss_early = window.rss_early();
   CAF_MESSAGE("soak_socket_mode: RSS " << rss_early << " KiB at 1/3, "
                                        << rss_end << " KiB at the end");
   CAF_CHECK_EQUAL(by_message.duplicates() + by_wildcard.duplicates(), 0);

@@ -8,7 +8,6 @@
 #include <caf/test/unit_test.hpp>
 
 #include <atomic>
-#include <random>
 
 #include "apps/common/subprocess.hpp"
 #include "slackrtm/slackrtm.hpp"
@@ -19,9 +18,40 @@ using slackrtm::cli::wait_until;
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
 using slackrtm::test::resident_kib;
 using slackrtm::test::tally;
+
+// One chaos step against the simulator's RTM control.
+void inject_fault(slackrtm::web_client& control, int which) {
+  switch (which) {
+  case 0:
+    control.api_call_json("drop", {{"mode", "reset"}});
+    break;
+  case 1:
+    control.api_call_json("drop", {{"mode", "close"}});
+    break;
+  case 2:
+    control.api_call_json("goodbye", nlohmann::json::object());
+    break;
+  case 3:
+    control.api_call_json("pings", {{"answer", false}});
+    std::this_thread::sleep_for(700ms);
+    control.api_call_json("pings", {{"answer", true}});
+    break;
+  case 4:
+    control.api_call_json("acks", {{"mode", "none"}, {"count", 1}});
+    break;
+  case 5:
+    control.api_call_json(
+        "fail", {{"method", "rtm.connect"}, {"count", 1}, {"status", 503}});
+    break;
+  default:
+    control.api_call_json("fail", {{"method", "rtm.connect"},
+                                   {"count", 1},
+                                   {"status", 429},
+                                   {"retry_after", 1}});
+  }
+}
 
 } // namespace
 
@@ -39,85 +69,31 @@ CAF_TEST(events and sends survive random faults) {
   rtm.connect();
   CAF_REQUIRE(wait_until([&] { return rtm.is_connected(); }, 10s));
 
-  auto duration = slackrtm::test::soak_duration(45s);
-  auto start = clock_type::now();
-  auto running = [&] { return clock_type::now() - start < duration; };
+  slackrtm::test::soak_window window{45s};
   std::atomic<std::int64_t> injected{0};
   std::atomic<std::int64_t> delivered{0};
   std::atomic<int> faults{0};
-  long rss_early = 0;
-
   // Events: one at a time, numbered, over 16 channels.
-  std::thread injector{[&] {
-    std::int64_t seq = 0;
-    while (running()) {
-      ++seq;
-      auto ev = slackrtm::test::soak_event(seq);
-      try {
+  auto injector = slackrtm::test::feed_events(
+      window, injected, 2ms, [&](const nlohmann::json& ev) {
         auto res = control.api_call_json("inject", ev);
-        ++injected;
         if (res.value("delivered", 0) > 0)
           ++delivered;
-      } catch (const std::exception&) {
-        // The control interface itself is not under test.
-      }
-      std::this_thread::sleep_for(2ms);
-    }
-  }};
-
-  // Faults, one every 300 to 800 ms.
+      });
   std::thread chaos{[&] {
-    std::mt19937 rng{20261129};
-    std::uniform_int_distribution<int> pick{0, 6};
-    std::uniform_int_distribution<int> pause{300, 800};
-    while (running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds{pause(rng)});
-      try {
-        switch (pick(rng)) {
-        case 0:
-          control.api_call_json("drop", {{"mode", "reset"}});
-          break;
-        case 1:
-          control.api_call_json("drop", {{"mode", "close"}});
-          break;
-        case 2:
-          control.api_call_json("goodbye", nlohmann::json::object());
-          break;
-        case 3:
-          control.api_call_json("pings", {{"answer", false}});
-          std::this_thread::sleep_for(700ms);
-          control.api_call_json("pings", {{"answer", true}});
-          break;
-        case 4:
-          control.api_call_json("acks", {{"mode", "none"}, {"count", 1}});
-          break;
-        case 5:
-          control.api_call_json(
-              "fail",
-              {{"method", "rtm.connect"}, {"count", 1}, {"status", 503}});
-          break;
-        default:
-          control.api_call_json("fail", {{"method", "rtm.connect"},
-                                         {"count", 1},
-                                         {"status", 429},
-                                         {"retry_after", 1}});
-        }
-        ++faults;
-      } catch (const std::exception&) {
-      }
-    }
+    slackrtm::test::run_faults(window, faults, 20261129, 7, [&](int which) {
+      inject_fault(control, which);
+    });
   }};
 
   // Sends: about six a second over eight channels.
   std::vector<std::future<nlohmann::json>> sends;
   int round = 0;
-  while (running()) {
+  while (window.running()) {
     sends.push_back(rtm.send_message("C" + std::to_string(round % 8),
                                      "soak send " + std::to_string(round)));
     ++round;
     std::this_thread::sleep_for(160ms);
-    if (rss_early == 0 && clock_type::now() - start > duration / 3)
-      rss_early = resident_kib();
   }
   injector.join();
   chaos.join();
@@ -154,8 +130,8 @@ CAF_TEST(events and sends survive random faults) {
   CAF_CHECK(by_message.seen == by_wildcard.seen);
   auto received = static_cast<std::int64_t>(by_message.seen.size());
   auto stats = rtm.stats();
-  CAF_MESSAGE("soak: " << duration.count() << " s, " << faults << " faults, "
-                       << stats.connections << " connections");
+  CAF_MESSAGE("soak: " << window.duration().count() << " s, " << faults
+                       << " faults, " << stats.connections << " connections");
   CAF_MESSAGE("soak: events injected " << injected << ", written to a socket "
                                        << delivered << ", handled " << received
                                        << " (each exactly once; "
@@ -166,6 +142,7 @@ CAF_TEST(events and sends survive random faults) {
                              << ", failed " << failed);
   for (auto& [why, n] : reasons)
     CAF_MESSAGE("soak:   " << n << " x " << why);
+  auto rss_early = window.rss_early();
   CAF_MESSAGE("soak: RSS " << rss_early << " KiB at 1/3, " << rss_end
                            << " KiB at the end");
   CAF_CHECK_GREATER(stats.connections, 3u);
