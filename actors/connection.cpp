@@ -127,8 +127,8 @@ void connection_actor_state::on_connect_result(connect_result& res) {
   // The dispatcher hears the bot's id before any event of this socket.
   if (identity.is_object() && identity.contains("self") &&
       identity["self"].is_object())
-    send_untyped(self_, cfg_.dispatcher, identity_atom::value, cfg_.workspace,
-                 identity["self"].value("id", std::string{}));
+    self_->send(cfg_.dispatcher, identity_atom::value, cfg_.workspace,
+                identity["self"].value("id", std::string{}));
   cfg_.shared->set_identity(std::move(identity));
   log.info("opening socket to ", host_of(res.url));
   session_ = cfg_.transport->open(
@@ -421,9 +421,9 @@ std::uint64_t connection_actor_state::signs_of_life() const {
 
 void connection_actor_state::flush() {
   if (batch_.size() == 1)
-    send_untyped(self_, cfg_.dispatcher, std::move(batch_.front()));
+    self_->send(cfg_.dispatcher, std::move(batch_.front()));
   else if (!batch_.empty())
-    send_untyped(self_, cfg_.dispatcher, rtm_events{std::move(batch_)});
+    self_->send(cfg_.dispatcher, rtm_events{std::move(batch_)});
   batch_.clear();
 }
 

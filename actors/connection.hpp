@@ -27,8 +27,8 @@ struct client_state;
 
 /// What a connection actor needs from the outside.
 struct connection_config {
-  /// Where events go.
-  caf::actor dispatcher;
+  /// Where events go (the dispatcher).
+  event_sink_actor dispatcher;
   /// Stamped on every event: the workspace this connection serves.
   std::uint32_t workspace = 0;
   /// Told `hello_atom` once the server said hello, `goodbye_atom` when the

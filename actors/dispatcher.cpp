@@ -1,46 +1,35 @@
 // Routing: type -> handler groups -> worker by conversation.
 #include "actors/dispatcher.hpp"
 
-#include "actors/wire_protocol.hpp"
-#include "util/logger.hpp"
-
 #include <algorithm>
 #include <functional>
+
+#include "actors/wire_protocol.hpp"
 
 namespace slackrtm {
 
 namespace {
 
-const nlohmann::json* member(const nlohmann::json& obj, const char* name) {
-  auto i = obj.find(name);
-  return i == obj.end() ? nullptr : &*i;
-}
-
-using dispatcher_actor = caf::stateful_actor<dispatcher_state>*;
+using dispatcher_self = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
 // The peer the current message came from (nullopt: this process).
-std::optional<caf::node_id> peer_of(dispatcher_actor self) {
-  auto& check = self->state.peer_of;
-  return check ? check(self) : network_peer(self);
+std::optional<caf::node_id> peer_of(dispatcher_self self) {
+  return self->state.refusals.peer(self);
 }
 
 // True (and counted) when the current message came over the network.
-bool refuse_remote(dispatcher_actor self, const char* what) {
-  auto peer = peer_of(self);
-  if (!peer)
-    return false;
-  self->state.refusals.note(self->state.log.get(), *peer, "dispatcher", what);
-  return true;
+bool refuse_remote(dispatcher_self self, const char* what) {
+  return self->state.refusals.remote(self, what);
 }
 
-bool admitted(dispatcher_actor self, const caf::node_id& node) {
+bool admitted(dispatcher_self self, const caf::node_id& node) {
   return self->state.admitted.count(node) > 0;
 }
 
 // Whether `member` may join or leave: from this process, any local member
 // or a member of an admitted node (the gateway checked its ticket); from
 // the network, only a member of the admitted node that sends it.
-bool may_change_membership(dispatcher_actor self, const caf::actor& member,
+bool may_change_membership(dispatcher_self self, const worker_actor& member,
                            const char* what) {
   auto peer = peer_of(self);
   if (!peer) {
@@ -50,14 +39,13 @@ bool may_change_membership(dispatcher_actor self, const caf::actor& member,
   } else if (member && member.node() == *peer && admitted(self, *peer)) {
     return true;
   }
-  self->state.refusals.note(self->state.log.get(), peer ? *peer : member.node(),
-                            "dispatcher", what);
+  self->state.refusals.note(peer ? *peer : member.node(), what);
   return false;
 }
 
 bool has_member(const group_routing& group) {
   return std::any_of(group.workers.begin(), group.workers.end(),
-                     [](const caf::actor& w) { return w != nullptr; });
+                     [](const worker_actor& w) { return w != nullptr; });
 }
 
 // The least loaded worker (node groups: among the slots with a member).
@@ -72,7 +60,7 @@ std::uint32_t least_loaded(const group_routing& group) {
   return best;
 }
 
-void hold(dispatcher_actor self, group_routing& group, handler_job job) {
+void hold(dispatcher_self self, group_routing& group, handler_job job) {
   if (group.held.size() >= self->state.hold_capacity) {
     group.held.pop_front();
     ++self->state.held_dropped;
@@ -84,7 +72,7 @@ void hold(dispatcher_actor self, group_routing& group, handler_job job) {
 }
 
 // Tells every source to stop or resume reading.
-void tell_sources(dispatcher_actor self, bool paused) {
+void tell_sources(dispatcher_self self, bool paused) {
   auto& st = self->state;
   st.paused = paused;
   if (paused)
@@ -94,21 +82,21 @@ void tell_sources(dispatcher_actor self, bool paused) {
 }
 
 // After the load rose: pause at the bound.
-void check_backlog(dispatcher_actor self) {
+void check_backlog(dispatcher_self self) {
   auto& st = self->state;
   if (st.max_in_flight > 0 && !st.paused && st.in_flight >= st.max_in_flight)
     tell_sources(self, true);
 }
 
 // After the load fell: resume at half the bound.
-void check_resume(dispatcher_actor self) {
+void check_resume(dispatcher_self self) {
   auto& st = self->state;
   if (st.paused && st.in_flight <= st.max_in_flight / 2)
     tell_sources(self, false);
 }
 
 // Picks the worker for `key` and queues the job for it (see flush_jobs).
-void route(dispatcher_actor self, std::uint32_t gid, const event& event,
+void route(dispatcher_self self, std::uint32_t gid, const event& event,
            std::uint64_t key, std::uint32_t workspace) {
   auto& group = self->state.groups[gid];
   if (group.nodes && !has_member(group)) {
@@ -140,7 +128,7 @@ void route(dispatcher_actor self, std::uint32_t gid, const event& event,
 }
 
 // Sends the routed jobs: one message per worker.
-void flush_jobs(dispatcher_actor self) {
+void flush_jobs(dispatcher_self self) {
   for (auto& [worker, jobs] : self->state.outbox) {
     if (jobs.size() == 1)
       self->send(worker, std::move(jobs.front()));
@@ -151,7 +139,7 @@ void flush_jobs(dispatcher_actor self) {
 }
 
 // A node group's member is gone: its unconfirmed jobs go to the others.
-void drop_member(dispatcher_actor self, std::uint32_t gid, std::uint32_t slot) {
+void drop_member(dispatcher_self self, std::uint32_t gid, std::uint32_t slot) {
   auto& group = self->state.groups[gid];
   auto jobs = std::move(group.unconfirmed[slot]);
   group.unconfirmed[slot].clear();
@@ -181,7 +169,7 @@ std::uint32_t add_group(dispatcher_state& st, group_routing routing) {
 }
 
 // The node group of `type`, created on first use.
-std::uint32_t node_group(dispatcher_actor self, const std::string& type) {
+std::uint32_t node_group(dispatcher_self self, const std::string& type) {
   auto& st = self->state;
   if (auto i = st.node_groups.find(type); i != st.node_groups.end())
     return i->second;
@@ -193,7 +181,7 @@ std::uint32_t node_group(dispatcher_actor self, const std::string& type) {
   return gid;
 }
 
-void join(dispatcher_actor self, const std::string& type, caf::actor member) {
+void join(dispatcher_self self, const std::string& type, worker_actor member) {
   auto gid = node_group(self, type);
   if (!member)
     return;
@@ -205,7 +193,7 @@ void join(dispatcher_actor self, const std::string& type, caf::actor member) {
     drop_member(self, gid,
                 static_cast<std::uint32_t>(i - group.workers.begin()));
   auto free = std::find_if(group.workers.begin(), group.workers.end(),
-                           [](const caf::actor& w) { return !w; });
+                           [](const worker_actor& w) { return !w; });
   if (free != group.workers.end()) {
     *free = member;
   } else {
@@ -221,7 +209,7 @@ void join(dispatcher_actor self, const std::string& type, caf::actor member) {
 }
 
 // Every slot `member` holds in a node group (of `type`, or of all types).
-void leave(dispatcher_actor self, const caf::actor_addr& member,
+void leave(dispatcher_self self, const caf::actor_addr& member,
            const std::string* type) {
   auto& st = self->state;
   for (auto& [name, gid] : st.node_groups) {
@@ -235,7 +223,7 @@ void leave(dispatcher_actor self, const caf::actor_addr& member,
 }
 
 // Routes one event of a socket.
-void dispatch(dispatcher_actor self, rtm_event& msg) {
+void dispatch(dispatcher_self self, rtm_event& msg) {
   auto& st = self->state;
   auto ws = st.workspaces.find(msg.workspace);
   if (ws == st.workspaces.end())
@@ -298,7 +286,7 @@ void dispatch(dispatcher_actor self, rtm_event& msg) {
 
 // A worker finished a job. `peer`: the node it came from (nullopt: this
 // process), which must be the node of the member the job went to.
-void done(dispatcher_actor self, const job_done& msg,
+void done(dispatcher_self self, const job_done& msg,
           const std::optional<caf::node_id>& peer) {
   auto& st = self->state;
   if (msg.group >= st.groups.size())
@@ -311,7 +299,7 @@ void done(dispatcher_actor self, const job_done& msg,
     auto& sender = self->current_sender();
     if (!group.nodes || !member || !sender ||
         member.address() != caf::actor_cast<caf::actor_addr>(sender)) {
-      st.refusals.note(st.log.get(), *peer, "dispatcher", "a job_done");
+      st.refusals.note(*peer, "a job_done");
       return;
     }
   }
@@ -331,42 +319,42 @@ void done(dispatcher_actor self, const job_done& msg,
       group.bound.erase(i);
 }
 
+// Answers a request of this process with `value`; refuses one from the
+// network.
+template <class T>
+caf::result<T> local_answer(dispatcher_self self, T value) {
+  if (refuse_remote(self, "a request"))
+    return caf::make_error(caf::sec::unexpected_message);
+  return value;
+}
+
+dispatch_stats stats_of(const dispatcher_state& st) {
+  dispatch_stats result;
+  result.unhandled = st.unhandled;
+  result.redelivered = st.redelivered;
+  result.held_dropped = st.held_dropped;
+  result.pauses = st.pauses;
+  result.in_flight = st.in_flight;
+  for (auto& group : st.groups) {
+    result.held += group.held.size();
+    if (group.nodes)
+      for (auto& w : group.workers)
+        if (w)
+          ++result.members;
+  }
+  return result;
+}
+
+workspace_routing routing_for(const dispatcher_state& st,
+                              workspace_config config) {
+  return workspace_routing{
+      std::move(config),
+      overlap_filter{st.dedupe_capacity},
+      event_id_filter{st.event_id_window, st.event_id_capacity},
+      {}};
+}
+
 } // namespace
-
-std::optional<caf::node_id> network_peer(caf::local_actor* self) {
-  auto* element = self->current_mailbox_element();
-  if (!element)
-    return std::nullopt;
-  auto& sender = element->sender;
-  if (sender && sender->node() != self->node())
-    return sender->node();
-  // CAF 0.17 delivers a network message with its content deserialized into
-  // a `caf::message`, while a local send stores its values in a typed
-  // element (a `type_erased_tuple`). The sender alone cannot tell: a peer
-  // may send anonymously, or name any actor of ours that CAF registered
-  // (the gateway, the dispatcher) as the sender.
-  if (dynamic_cast<const caf::type_erased_tuple*>(element) == nullptr)
-    return caf::node_id{};
-  return std::nullopt;
-}
-
-void refusals::note(const logger* log, const caf::node_id& peer,
-                    const char* actor, const char* what) {
-  ++count_;
-  // A peer can take a new node id per connection: log the first few only.
-  constexpr std::size_t max_logged = 64;
-  if (!log || logged_.size() > max_logged)
-    return;
-  auto name = peer ? caf::to_string(peer) : std::string{"a hidden peer"};
-  if (!logged_.insert(name).second)
-    return;
-  if (logged_.size() > max_logged)
-    log->warning(actor, ": refused messages from more unadmitted peers; "
-                        "no longer logged one by one");
-  else
-    log->warning(actor, ": refused ", what, " from unadmitted peer ", name,
-                 " (further refusals from it are counted, not logged)");
-}
 
 std::uint64_t conversation_key(const event& ev) {
   auto id = ev.conversation();
@@ -376,78 +364,18 @@ std::uint64_t conversation_key(const event& ev) {
   return static_cast<std::uint64_t>(h) | 1; // never 0, which means "none"
 }
 
-bool event_id_filter::admit(std::string_view id, time_point now) {
-  while (!order_.empty() &&
-         (order_.size() >= capacity_ || now - order_.front().at > window_)) {
-    seen_.erase(order_.front().hash);
-    order_.pop_front();
-  }
-  auto hash = static_cast<std::uint64_t>(std::hash<std::string_view>{}(id));
-  if (!seen_.insert(hash).second)
-    return false;
-  order_.push_back({hash, now});
-  return true;
-}
-
-bool overlap_filter::admit(const std::string& key, std::uint64_t session) {
-  auto [i, added] = entries_.try_emplace(key);
-  if (added) {
-    order_.push_back(key);
-    if (order_.size() > capacity_) {
-      entries_.erase(order_.front());
-      order_.pop_front();
-    }
-  }
-  auto& e = i->second;
-  auto seen = std::find_if(e.seen.begin(), e.seen.end(),
-                           [=](auto& x) { return x.first == session; });
-  if (seen == e.seen.end())
-    seen = e.seen.emplace(e.seen.end(), session, 0);
-  if (++seen->second <= e.delivered)
-    return false;
-  ++e.delivered;
-  return true;
-}
-
-std::string dedupe_key(const event& ev) {
-  auto type = ev.type();
-  if (type == "hello" || type == "goodbye" || type == "pong")
-    return {};
-  auto ts = ev.string("ts");
-  auto event_ts = ev.string("event_ts");
-  if (ts.empty() && event_ts.empty())
-    return std::string{ev.raw()};
-  std::string channel;
-  if (auto id = ev.get_string("channel"))
-    channel = *id;
-  else if (auto field = member(ev.json(), "channel");
-           field && !field->is_null())
-    channel = field->dump();
-  std::string key;
-  for (auto part :
-       {type, ev.string("subtype"), std::string_view{channel}, ts, event_ts}) {
-    key.append(part);
-    key.push_back('\x1f');
-  }
-  return key;
-}
-
-caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
-                         dispatcher_config cfg) {
+dispatcher_actor::behavior_type
+dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
+           dispatcher_config cfg) {
   auto& st = self->state;
   st.dedupe_capacity = cfg.dedupe_capacity;
   st.hold_capacity = cfg.hold_capacity;
   st.max_in_flight = cfg.max_in_flight;
   st.event_id_window = cfg.event_id_window;
   st.event_id_capacity = cfg.event_id_capacity;
-  st.log = std::move(cfg.log);
-  st.peer_of = std::move(cfg.peer_of);
-  st.workspaces.emplace(
-      0, workspace_routing{
-             std::move(cfg.workspace),
-             overlap_filter{cfg.dedupe_capacity},
-             event_id_filter{cfg.event_id_window, cfg.event_id_capacity},
-             {}});
+  st.refusals =
+      refusals{std::move(cfg.log), std::move(cfg.peer_of), "dispatcher"};
+  st.workspaces.emplace(0, routing_for(st, std::move(cfg.workspace)));
   for (auto& g : cfg.groups) {
     group_routing routing;
     routing.type = g.type;
@@ -455,17 +383,10 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
     routing.workers = std::move(g.workers);
     add_group(st, std::move(routing));
   }
+  st.refusals.refuse_unexpected(self);
   self->set_down_handler([=](caf::down_msg& msg) {
-    // CAF's own down_msg comes from the actor that died; a peer can send
-    // one too, naming a member to evict it.
-    if (caf::actor_cast<caf::actor_addr>(self->current_sender()) !=
-        msg.source) {
-      auto peer = peer_of(self);
-      self->state.refusals.note(self->state.log.get(),
-                                peer ? *peer : caf::node_id{}, "dispatcher",
-                                "a down_msg");
+    if (self->state.refusals.forged(self, msg))
       return;
-    }
     self->state.sources.erase(msg.source);
     leave(self, msg.source, nullptr);
     flush_jobs(self);
@@ -479,15 +400,11 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
     auto address = caf::actor_cast<caf::actor_addr>(self->current_sender());
     if (st.sources.count(address) > 0)
       return;
-    auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+    auto sender = caf::actor_cast<connection_actor>(self->current_sender());
     st.sources.emplace(address, sender);
     self->monitor(sender);
     if (st.paused)
       self->send(sender, backlog_atom::value, true);
-  };
-  // Requests only this process may make.
-  auto refused_request = [] {
-    return caf::make_error(caf::sec::unexpected_message);
   };
   return {
       [=](rtm_event& msg) {
@@ -524,12 +441,8 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
         if (refuse_remote(self, "a workspace"))
           return;
         auto& st = self->state;
-        st.workspaces.insert_or_assign(
-            workspace, workspace_routing{std::move(wcfg),
-                                         overlap_filter{st.dedupe_capacity},
-                                         event_id_filter{st.event_id_window,
-                                                         st.event_id_capacity},
-                                         {}});
+        st.workspaces.insert_or_assign(workspace,
+                                       routing_for(st, std::move(wcfg)));
       },
       [=](remove_workspace_atom, std::uint32_t workspace) {
         if (refuse_remote(self, "a workspace removal"))
@@ -547,53 +460,27 @@ caf::behavior dispatcher(caf::stateful_actor<dispatcher_state>* self,
           admitted.erase(i);
         }
       },
-      [=](join_group_atom, std::string& type, caf::actor& member) {
+      [=](join_group_atom, std::string& type, worker_actor& member) {
         if (!may_change_membership(self, member, "a join"))
           return;
         join(self, type, std::move(member));
         flush_jobs(self);
       },
-      [=](leave_group_atom, std::string& type, caf::actor& member) {
+      [=](leave_group_atom, std::string& type, worker_actor& member) {
         if (!may_change_membership(self, member, "a leave"))
           return;
         if (member)
           leave(self, member.address(), &type);
         flush_jobs(self);
       },
-      [=](unhandled_atom) -> caf::result<std::uint64_t> {
-        if (refuse_remote(self, "a request"))
-          return refused_request();
-        return self->state.unhandled;
+      [=](unhandled_atom) { return local_answer(self, self->state.unhandled); },
+      [=](refused_atom) {
+        return local_answer(self, self->state.refusals.count());
       },
-      [=](refused_atom) -> caf::result<std::uint64_t> {
-        if (refuse_remote(self, "a request"))
-          return refused_request();
-        return self->state.refusals.count();
-      },
-      [=](stats_atom) -> caf::result<dispatch_stats> {
-        if (refuse_remote(self, "a request"))
-          return refused_request();
-        auto& st = self->state;
-        dispatch_stats result;
-        result.unhandled = st.unhandled;
-        result.redelivered = st.redelivered;
-        result.held_dropped = st.held_dropped;
-        result.pauses = st.pauses;
-        result.in_flight = st.in_flight;
-        for (auto& group : st.groups) {
-          result.held += group.held.size();
-          if (group.nodes)
-            for (auto& w : group.workers)
-              if (w)
-                ++result.members;
-        }
-        return result;
-      },
-      [=](in_flight_atom) -> caf::result<std::uint64_t> {
-        if (refuse_remote(self, "a request"))
-          return refused_request();
+      [=](stats_atom) { return local_answer(self, stats_of(self->state)); },
+      [=](in_flight_atom) {
         // Handler calls queued or running.
-        return self->state.in_flight;
+        return local_answer(self, self->state.in_flight);
       },
   };
 }

@@ -86,7 +86,7 @@ void engine::start(std::vector<handler_spec> specs, dispatcher_config base) {
   dispatcher_ = system_->spawn(slackrtm::dispatcher, std::move(base));
 }
 
-caf::actor engine::spawn_worker(event_callback callback) {
+worker_actor engine::spawn_worker(event_callback callback) {
   auto worker = system_->spawn<caf::detached>(
       handler_worker,
       handler_worker_config{std::move(callback), log_, errors_});
@@ -97,7 +97,7 @@ caf::actor engine::spawn_worker(event_callback callback) {
 lifecycle_actor engine::spawn_lifecycle(lifecycle_callback callback) {
   auto reporter = system_->spawn<caf::detached>(lifecycle_reporter,
                                                 std::move(callback), log_);
-  workers_.push_back(caf::actor_cast<caf::actor>(reporter));
+  reporters_.push_back(reporter);
   return reporter;
 }
 
@@ -147,6 +147,9 @@ bool engine::await_idle(std::chrono::milliseconds grace) {
 void engine::stop_workers() {
   for (auto& w : workers_)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  for (auto& r : reporters_)
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  reporters_.clear();
   if (dispatcher_)
     caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
   workers_.clear();

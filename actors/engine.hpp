@@ -71,7 +71,7 @@ public:
   void start(std::vector<handler_spec> specs, dispatcher_config base);
 
   /// Spawns a detached worker that runs `callback` for each job it gets.
-  caf::actor spawn_worker(event_callback callback);
+  worker_actor spawn_worker(event_callback callback);
 
   /// Spawns a detached lifecycle actor that runs `callback` for each note.
   lifecycle_actor spawn_lifecycle(lifecycle_callback callback);
@@ -86,8 +86,8 @@ public:
   /// when some still are. Never call from an actor or a handler.
   bool await_idle(std::chrono::milliseconds grace);
 
-  /// Ends the workers and the dispatcher (a detached actor's thread only
-  /// ends once no handle refers to it anymore).
+  /// Ends the workers, lifecycle actors and the dispatcher (a detached
+  /// actor's thread only ends once no handle refers to it anymore).
   void stop_workers();
 
   // -- observers --------------------------------------------------------------
@@ -98,7 +98,7 @@ public:
     return transport_;
   }
 
-  const caf::actor& dispatcher() const noexcept { return dispatcher_; }
+  const dispatcher_actor& dispatcher() const noexcept { return dispatcher_; }
 
   /// Handler calls that threw.
   std::uint64_t handler_errors() const noexcept { return *errors_; }
@@ -116,8 +116,9 @@ private:
   std::shared_ptr<ws_transport> transport_;
   std::unique_ptr<caf::actor_system_config> config_;
   std::unique_ptr<caf::actor_system> system_;
-  caf::actor dispatcher_;
-  std::vector<caf::actor> workers_;
+  dispatcher_actor dispatcher_;
+  std::vector<worker_actor> workers_;
+  std::vector<lifecycle_actor> reporters_;
 };
 
 } // namespace slackrtm

@@ -13,8 +13,6 @@ namespace slackrtm {
 
 namespace {
 
-using gateway_actor = caf::stateful_actor<gateway_state>*;
-
 bool same_secret(const std::string& given, const std::string& secret) {
   // Constant time: a stranger learns nothing from how long a refusal takes.
   return given.size() == secret.size() &&
@@ -33,33 +31,19 @@ std::string new_ticket() {
   return result;
 }
 
-relay_answer refusal(std::string why) {
-  relay_answer result;
-  result.kind = "transport";
-  result.error = std::move(why);
-  return result;
-}
-
 } // namespace
 
-caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
-                      gateway_config cfg) {
+gateway_actor::behavior_type
+gateway(gateway_actor::stateful_pointer<gateway_state> self,
+        gateway_config cfg) {
   if (cfg.secret.empty())
     throw std::invalid_argument("gateway: a secret is required");
   auto log = cfg.log;
-  auto peer_of = [=]() -> std::optional<caf::node_id> {
-    return cfg.peer_of ? cfg.peer_of(self) : network_peer(self);
-  };
+  self->state.refusals = refusals{log, cfg.peer_of, "gateway"};
+  self->state.refusals.refuse_unexpected(self);
   self->set_down_handler([=](caf::down_msg& msg) {
-    // CAF's own down_msg comes from the actor that died; a peer could send
-    // one naming a node to void its ticket.
-    if (caf::actor_cast<caf::actor_addr>(self->current_sender()) !=
-        msg.source) {
-      auto peer = peer_of();
-      self->state.refusals.note(log.get(), peer ? *peer : caf::node_id{},
-                                "gateway", "a down_msg");
+    if (self->state.refusals.forged(self, msg))
       return;
-    }
     auto& tickets = self->state.tickets;
     for (auto i = tickets.begin(); i != tickets.end();) {
       if (i->second != msg.source) {
@@ -72,12 +56,12 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
   });
   // A ticket counts when the node it was issued to shows it.
   auto admitted = [=](const std::string& ticket) {
-    auto peer = peer_of();
+    auto peer = self->state.refusals.peer(self);
     auto& tickets = self->state.tickets;
     if (auto i = tickets.find(ticket);
         i != tickets.end() && i->second.node() == peer.value_or(self->node()))
       return true;
-    self->state.refusals.note(log.get(), peer.value_or(self->node()), "gateway",
+    self->state.refusals.note(peer.value_or(self->node()),
                               "a call without a valid ticket");
     return false;
   };
@@ -87,8 +71,8 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
       -> caf::result<relay_answer> {
     auto target = cfg.find(workspace);
     if (!target)
-      return refusal("workspace " + std::to_string(workspace) +
-                     " is no longer served by the hub");
+      return relay_refusal("workspace " + std::to_string(workspace) +
+                           " is no longer served by the hub");
     auto id = ++self->state.next_call;
     self->state.calls.emplace(id, self->make_response_promise<relay_answer>());
     start(*target, id);
@@ -96,15 +80,15 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
   };
   return {
       [=](admit_atom, const std::string& secret,
-          caf::actor& node) -> relay_answer {
+          node_relay_actor& node) -> relay_answer {
         if (!same_secret(secret, cfg.secret)) {
           log->warning("refused a handler node: wrong secret");
-          auto result = refusal("wrong secret");
+          auto result = relay_refusal("wrong secret");
           result.kind = "refused";
           return result;
         }
         if (!node)
-          return refusal("a node actor is required");
+          return relay_refusal("a node actor is required");
         auto ticket = new_ticket();
         self->state.tickets.emplace(ticket, node.address());
         self->monitor(node);
@@ -117,11 +101,11 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
         return result;
       },
       [=](join_group_atom, const std::string& ticket, std::string& type,
-          caf::actor& worker) -> relay_answer {
+          worker_actor& worker) -> relay_answer {
         if (!admitted(ticket))
-          return refusal("not admitted by the hub");
+          return relay_refusal("not admitted by the hub");
         if (!worker || type.empty())
-          return refusal("a worker and an event type are required");
+          return relay_refusal("a worker and an event type are required");
         log->debug("handler node worker joined for '", type, "'");
         self->send(cfg.dispatcher, join_group_atom::value, std::move(type),
                    std::move(worker));
@@ -130,7 +114,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
         return result;
       },
       [=](leave_group_atom, const std::string& ticket, std::string& type,
-          caf::actor& worker) {
+          worker_actor& worker) {
         if (admitted(ticket))
           self->send(cfg.dispatcher, leave_group_atom::value, std::move(type),
                      std::move(worker));
@@ -139,11 +123,11 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
           std::string& encoding, std::string& method,
           std::string& params) -> caf::result<relay_answer> {
         if (!admitted(ticket))
-          return refusal("not admitted by the hub");
+          return relay_refusal("not admitted by the hub");
         auto args = nlohmann::json::parse(params, nullptr, false);
         if (!args.is_object())
-          return refusal("relayed parameters are not a JSON object");
-        auto me = caf::actor_cast<caf::actor>(self);
+          return relay_refusal("relayed parameters are not a JSON object");
+        auto me = caf::actor_cast<gateway_actor>(self);
         return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
           auto owner = target.owner;
           owner->web_client().post([=] {
@@ -162,11 +146,11 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
       [=](rtmsend_atom, const std::string& ticket, std::uint32_t workspace,
           std::string& frame) -> caf::result<relay_answer> {
         if (!admitted(ticket))
-          return refusal("not admitted by the hub");
+          return relay_refusal("not admitted by the hub");
         auto body = nlohmann::json::parse(frame, nullptr, false);
         if (!body.is_object())
-          return refusal("a frame must be a JSON object");
-        auto me = caf::actor_cast<caf::actor>(self);
+          return relay_refusal("a frame must be a JSON object");
+        auto me = caf::actor_cast<gateway_actor>(self);
         return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
           target.owner->send_async(body, [me, id](nlohmann::json reply,
                                                   std::exception_ptr err) {
@@ -178,11 +162,11 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
       [=](workspace_atom, const std::string& ticket,
           std::uint32_t workspace) -> relay_answer {
         if (!admitted(ticket))
-          return refusal("not admitted by the hub");
+          return relay_refusal("not admitted by the hub");
         auto target = cfg.find(workspace);
         if (!target)
-          return refusal("workspace " + std::to_string(workspace) +
-                         " is no longer served by the hub");
+          return relay_refusal("workspace " + std::to_string(workspace) +
+                               " is no longer served by the hub");
         auto team = client_origin{*target->owner, target->name}.team_id();
         relay_answer result;
         result.ok = true;

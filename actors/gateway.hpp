@@ -29,19 +29,13 @@ struct gateway_target {
 struct gateway_config {
   /// What a node must present to join (never empty, never logged).
   std::string secret;
-  caf::actor dispatcher;
+  /// Where admissions and node workers go (the dispatcher).
+  node_groups_actor dispatcher;
   /// The workspace numbered `id`, or null once it is gone.
   std::function<std::shared_ptr<gateway_target>(std::uint32_t id)> find;
   std::shared_ptr<const logger> log;
   /// Tells a network message from a local one (null: `network_peer`).
   peer_check peer_of;
-};
-
-/// A relayed call finished on a Web API thread (local only: a node cannot
-/// forge one, since it has no type ID).
-struct relay_done {
-  std::uint64_t call = 0;
-  relay_answer answer;
 };
 
 /// State of the gateway.
@@ -73,9 +67,8 @@ struct gateway_state {
 ///   `(rtmsend_atom, ticket, workspace, frame)` -> `relay_answer`;
 /// - `(workspace_atom, ticket, workspace)` -> `relay_answer` with
 ///   `{"name":..,"team_id":..}`.
-caf::behavior gateway(caf::stateful_actor<gateway_state>* self,
-                      gateway_config cfg);
+gateway_actor::behavior_type
+gateway(gateway_actor::stateful_pointer<gateway_state> self,
+        gateway_config cfg);
 
 } // namespace slackrtm
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::relay_done)

@@ -28,10 +28,10 @@ job_done run(const handler_worker_config& cfg, const handler_job& job) {
 
 } // namespace
 
-caf::behavior handler_worker(caf::event_based_actor* self,
-                             handler_worker_config cfg) {
+worker_actor::behavior_type handler_worker(worker_actor::pointer self,
+                                           handler_worker_config cfg) {
   auto reply_to = [self] {
-    return caf::actor_cast<caf::actor>(self->current_sender());
+    return caf::actor_cast<job_sink_actor>(self->current_sender());
   };
   return {
       [=](handler_job& job) { self->send(reply_to(), run(cfg, job)); },

@@ -10,7 +10,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace slackrtm {
 
@@ -29,8 +29,10 @@ struct handler_worker_config {
   std::shared_ptr<std::atomic<std::uint64_t>> errors;
 };
 
-/// Spawns with `system.spawn<caf::detached>(handler_worker, cfg)`.
-caf::behavior handler_worker(caf::event_based_actor* self,
-                             handler_worker_config cfg);
+/// Spawns with `system.spawn<caf::detached>(handler_worker, cfg)`. It
+/// confirms each job (`job_done`) or batch (`jobs_done`) to whoever sent it:
+/// the dispatcher, on this process or on the hub.
+worker_actor::behavior_type handler_worker(worker_actor::pointer self,
+                                           handler_worker_config cfg);
 
 } // namespace slackrtm

@@ -2,13 +2,12 @@
 // that is not in the receiver's interface does not compile. The messages
 // themselves are defined, each with its `inspect`, in actors/messages.hpp.
 //
-// Dispatcher, workers and the hub's gateway are still dynamically typed:
-// they talk to handler nodes on other machines, whose admission issue 14
-// reworks.
+// Where two actors send to each other, the one declared first names only
+// the part of the other it talks to (`job_sink_actor`, `hub_calls_actor`),
+// and the full interface extends that part.
 #pragma once
 
 #include <cstdint>
-#include <utility>
 
 #include <caf/all.hpp>
 
@@ -57,13 +56,84 @@ using supervisor_actor = caf::typed_actor<
 /// Runs the application's lifecycle handlers (actors/lifecycle.hpp).
 using lifecycle_actor = caf::typed_actor<caf::reacts_to<lifecycle_note>>;
 
-/// Sends from a typed actor to one that is still dynamically typed (the
-/// dispatcher, a worker), as `self`: CAF's `send` refuses that direction,
-/// and the receiver needs the sender (the dispatcher tells its sources to
-/// pause, a worker answers with `job_done`).
-template <class Self, class... Ts>
-void send_untyped(Self* self, const caf::actor& dest, Ts&&... xs) {
-  caf::unsafe_send_as(self, dest, std::forward<Ts>(xs)...);
+/// What a handler worker confirms its jobs to: the part of
+/// `dispatcher_actor` that workers, on this process or a handler node, use.
+using job_sink_actor =
+    caf::typed_actor<caf::reacts_to<job_done>, caf::reacts_to<jobs_done>>;
+
+/// Runs a handler's callbacks, one job after the other, and confirms them
+/// to the sender (actors/handler_worker.hpp).
+using worker_actor =
+    caf::typed_actor<caf::reacts_to<handler_job>, caf::reacts_to<handler_jobs>>;
+
+/// The dispatcher's node groups as the gateway changes them: a node was
+/// admitted or is gone; a node's worker joins or leaves the group of an
+/// event type. The part of `dispatcher_actor` the gateway uses.
+using node_groups_actor = caf::typed_actor<
+    caf::reacts_to<node_admission>,
+    caf::reacts_to<join_group_atom, std::string, worker_actor>,
+    caf::reacts_to<leave_group_atom, std::string, worker_actor>>;
+
+/// Where a connection hands its events, and the bot's user id on its
+/// workspace: the part of `dispatcher_actor` that connections use.
+using event_sink_actor =
+    caf::typed_actor<caf::reacts_to<rtm_event>, caf::reacts_to<rtm_events>,
+                     caf::reacts_to<identity_atom, std::uint32_t, std::string>>;
+
+/// Routes events to the handlers' workers (actors/dispatcher.hpp).
+using dispatcher_actor =
+    job_sink_actor::extend_with<event_sink_actor, node_groups_actor>::extend<
+        // From the client or hub: a workspace's events are routed, or no
+        // longer.
+        caf::reacts_to<add_workspace_atom, std::uint32_t, workspace_config>,
+        caf::reacts_to<remove_workspace_atom, std::uint32_t>,
+        // Its counters.
+        caf::replies_to<stats_atom>::with<dispatch_stats>,
+        caf::replies_to<unhandled_atom>::with<std::uint64_t>,
+        caf::replies_to<refused_atom>::with<std::uint64_t>,
+        caf::replies_to<in_flight_atom>::with<std::uint64_t>>;
+
+/// What a handler node's relay asks of the hub, showing its ticket: the
+/// part of `gateway_actor` that the relay uses.
+using hub_calls_actor = caf::typed_actor<
+    // A Web API call (encoding, method, parameters as JSON text).
+    caf::replies_to<webapi_atom, std::string, std::uint32_t, std::string,
+                    std::string, std::string>::with<relay_answer>,
+    // A socket send (the frame as JSON text).
+    caf::replies_to<rtmsend_atom, std::string, std::uint32_t,
+                    std::string>::with<relay_answer>,
+    // A workspace's name and team.
+    caf::replies_to<workspace_atom, std::string,
+                    std::uint32_t>::with<relay_answer>>;
+
+/// A handler node's relay: carries its handlers' calls to the current hub
+/// (actors/node_relay.hpp).
+using node_relay_actor =
+    caf::typed_actor<caf::reacts_to<set_hub_atom, hub_calls_actor, std::string>,
+                     caf::reacts_to<drop_hub_atom>,
+                     caf::reacts_to<relay_request>>;
+
+/// The hub as handler nodes see it: what it publishes (actors/gateway.hpp).
+using hub_actor = hub_calls_actor::extend<
+    // A node shows the secret and its relay; the answer holds a ticket.
+    caf::replies_to<admit_atom, std::string,
+                    node_relay_actor>::with<relay_answer>,
+    // With the ticket: a worker joins or leaves the node group of a type.
+    caf::replies_to<join_group_atom, std::string, std::string,
+                    worker_actor>::with<relay_answer>,
+    caf::reacts_to<leave_group_atom, std::string, std::string, worker_actor>>;
+
+/// The gateway behind `hub_actor`: also takes the answers of the Web API
+/// threads that carry out relayed calls (local only).
+using gateway_actor = hub_actor::extend<caf::reacts_to<relay_done>>;
+
+/// Announces to `cfg` every message type of actors/messages.hpp and the
+/// handles that cross the network inside messages (a node's workers and
+/// relay).
+inline void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::slackrtm>();
+  cfg.add_message_type<worker_actor>("slackrtm::worker_actor");
+  cfg.add_message_type<node_relay_actor>("slackrtm::node_relay_actor");
 }
 
 } // namespace slackrtm

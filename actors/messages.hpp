@@ -2,7 +2,9 @@
 // IDs so that they can cross the network between nodes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 
 #include "slackrtm/client.hpp"
 #include "slackrtm/event.hpp"
+#include "slackrtm/team_state.hpp"
 
 namespace slackrtm {
 
@@ -315,9 +318,54 @@ struct lifecycle_note {
   lifecycle_event change;
 };
 
+// -- local only: no type ID, so no peer can send one --------------------------
+
+/// What the dispatcher does with one workspace's events before routing them
+/// (client or hub -> dispatcher, with `add_workspace_atom`).
+struct workspace_config {
+  /// Kept current from team events before they are routed (may be null).
+  std::shared_ptr<team_state> team;
+  /// Drop events whose `user` is the bot itself (told by `identity_atom`).
+  bool skip_self = false;
+  /// Counts events dropped as duplicates (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> duplicates;
+  /// Counts events skipped as the bot's own (may be null).
+  std::shared_ptr<std::atomic<std::uint64_t>> self_skipped;
+};
+
+/// The gateway admitted a handler node (`admitted`), or its connection died
+/// (gateway -> dispatcher).
+struct node_admission {
+  caf::node_id node;
+  bool admitted = false;
+};
+
+/// A call a gateway relays finished on a Web API thread (-> gateway).
+struct relay_done {
+  std::uint64_t call = 0;
+  relay_answer answer;
+};
+
+/// A call for the hub, from a handler thread on a node to the node's relay;
+/// `done` gets the hub's answer, or why there is none.
+struct relay_request {
+  enum class kind { web, send, info } what = kind::web;
+  std::uint32_t workspace = 0;
+  /// Web API calls: `json`, `get` or form.
+  std::string encoding;
+  std::string method;
+  /// Parameters (Web API) or frame (send), as JSON text.
+  std::string payload;
+  std::function<void(relay_answer)> done;
+};
+
 } // namespace slackrtm
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::lifecycle_note)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::workspace_config)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::node_admission)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::relay_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::relay_request)
 
 CAF_BEGIN_TYPE_ID_BLOCK(slackrtm, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(slackrtm, (slackrtm::event))
@@ -342,11 +390,6 @@ CAF_END_TYPE_ID_BLOCK(slackrtm)
 
 namespace slackrtm {
 
-/// Announces every message type above to `cfg`.
-inline void add_message_types(caf::actor_system_config& cfg) {
-  cfg.add_message_types<caf::id_block::slackrtm>();
-}
-
 // Atoms (at most 10 characters; CAF's own ones are not shadowed).
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
@@ -366,6 +409,8 @@ using ack_due_atom = caf::atom_constant<caf::atom("ackdue")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using unhandled_atom = caf::atom_constant<caf::atom("unhandled")>;
 using in_flight_atom = caf::atom_constant<caf::atom("inflight")>;
+/// Messages the dispatcher refused from the network.
+using refused_atom = caf::atom_constant<caf::atom("refused")>;
 /// A workspace's events are routed (with its `workspace_config`), or no
 /// longer.
 using add_workspace_atom = caf::atom_constant<caf::atom("addws")>;

@@ -6,6 +6,13 @@
 
 namespace slackrtm {
 
+relay_answer relay_refusal(std::string why) {
+  relay_answer result;
+  result.kind = "transport";
+  result.error = std::move(why);
+  return result;
+}
+
 relay_answer pack_relayed(nlohmann::json reply, std::exception_ptr err) {
   relay_answer result;
   if (!err) {

@@ -18,6 +18,9 @@ relay_answer run_relayed(const std::function<nlohmann::json()>& call);
 /// Packs a settled send's reply or error.
 relay_answer pack_relayed(nlohmann::json reply, std::exception_ptr err);
 
+/// A call that was not carried out, and why (kind `"transport"`).
+relay_answer relay_refusal(std::string why);
+
 /// The answer of `x`, or throws what the hub caught (`api_error` for
 /// `method`, else `transport_error`).
 nlohmann::json unpack_relayed(const relay_answer& x, const std::string& method);

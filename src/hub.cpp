@@ -35,7 +35,7 @@ struct hub::impl {
   std::vector<hub_lifecycle_handler> lifecycle_handlers;
   std::vector<std::string> expected;
   lifecycle_actor lifecycle;
-  caf::actor gateway;
+  gateway_actor gateway;
   // TLS in front of the gateway's port when `node_cert` is set.
   std::unique_ptr<tls_tunnel> tunnel;
 
@@ -107,7 +107,7 @@ struct hub::impl {
     runtime->start(std::move(specs), std::move(base));
     for (auto& type : expected)
       caf::anon_send(runtime->dispatcher(), join_group_atom::value, type,
-                     caf::actor{});
+                     worker_actor{});
     if (!lifecycle_handlers.empty()) {
       lifecycle = runtime->spawn_lifecycle(
           [this, fns = lifecycle_handlers](const lifecycle_note& note) {
@@ -182,7 +182,7 @@ hub& hub::expect(std::string type) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   if (impl_->running)
     caf::anon_send(impl_->runtime->dispatcher(), join_group_atom::value, type,
-                   caf::actor{});
+                   worker_actor{});
   impl_->expected.push_back(std::move(type));
   return *this;
 }
@@ -321,8 +321,8 @@ std::uint16_t hub::listen(std::uint16_t port, const std::string& host) {
   const char* in = tls                                 ? "127.0.0.1"
                    : host.empty() || host == "0.0.0.0" ? nullptr
                                                        : host.c_str();
-  auto published =
-      sys.middleman().publish(impl_->gateway, tls ? 0 : port, in, true);
+  auto published = sys.middleman().publish(hub_actor{impl_->gateway},
+                                           tls ? 0 : port, in, true);
   if (!published)
     throw std::runtime_error("slackrtm: cannot listen on " + host + ":" +
                              std::to_string(port) + ": " +

@@ -12,7 +12,8 @@
 
 #include "actors/engine.hpp"
 #include "actors/handler_worker.hpp"
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/node_relay.hpp"
 #include "actors/relay.hpp"
 #include "slackrtm/context.hpp"
 #include "slackrtm/error.hpp"
@@ -25,100 +26,10 @@ namespace slackrtm {
 
 namespace {
 
-/// A call for the hub, from a handler thread to the relay actor.
-struct relay_request {
-  enum class kind { web, send, info } what = kind::web;
-  std::uint32_t workspace = 0;
-  std::string encoding;
-  std::string method;
-  std::string payload;
-  std::function<void(relay_answer)> done;
-};
-
-} // namespace
-
-} // namespace slackrtm
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(slackrtm::relay_request)
-
-namespace slackrtm {
-
-namespace {
-
-struct relay_state {
-  caf::actor hub;
-  std::string ticket;
-  static inline const char* name = "slackrtm.node_relay";
-};
-
-relay_answer refused(std::string why) {
-  relay_answer result;
-  result.kind = "transport";
-  result.error = std::move(why);
-  return result;
-}
-
-// Forwards relay requests to the current hub; answers them all, also when
-// the hub is gone or does not answer in time.
-caf::behavior node_relay(caf::stateful_actor<relay_state>* self,
-                         std::chrono::milliseconds timeout) {
-  return {
-      [=](set_hub_atom, caf::actor& hub, std::string& ticket) {
-        self->state.hub = std::move(hub);
-        self->state.ticket = std::move(ticket);
-      },
-      [=](drop_hub_atom) {
-        self->state.hub = nullptr;
-        self->state.ticket.clear();
-      },
-      [=](relay_request& req) {
-        auto& st = self->state;
-        if (!st.hub) {
-          req.done(refused("not joined to a hub"));
-          return;
-        }
-        auto done = req.done;
-        auto on_answer = [done](relay_answer& answer) { done(answer); };
-        auto on_error = [done, self](caf::error& err) {
-          done(refused("hub did not answer: " + self->system().render(err)));
-        };
-        switch (req.what) {
-        case relay_request::kind::web:
-          self->request(st.hub, timeout, webapi_atom::value, st.ticket,
-                        req.workspace, req.encoding, req.method, req.payload)
-              .then(on_answer, on_error);
-          break;
-        case relay_request::kind::send:
-          self->request(st.hub, timeout, rtmsend_atom::value, st.ticket,
-                        req.workspace, req.payload)
-              .then(on_answer, on_error);
-          break;
-        case relay_request::kind::info:
-          self->request(st.hub, timeout, workspace_atom::value, st.ticket,
-                        req.workspace)
-              .then(on_answer, on_error);
-          break;
-        }
-      },
-  };
-}
-
-// Runs `req` through the relay and waits for the answer (handler threads
-// may block).
-relay_answer relay_and_wait(const caf::actor& relay, relay_request req) {
-  auto promise = std::make_shared<std::promise<relay_answer>>();
-  auto result = promise->get_future();
-  req.done = [promise](relay_answer answer) {
-    promise->set_value(std::move(answer));
-  };
-  caf::anon_send(relay, std::move(req));
-  return result.get();
-}
-
 // A context's origin on a node: a workspace of the hub.
 class remote_origin final : public context::origin {
 public:
-  remote_origin(caf::actor relay, std::uint32_t workspace)
+  remote_origin(node_relay_actor relay, std::uint32_t workspace)
       : relay_(relay), workspace_(workspace),
         web_(web_client_options{},
              [relay, workspace](std::string_view encoding,
@@ -181,7 +92,7 @@ private:
     return info_;
   }
 
-  caf::actor relay_;
+  node_relay_actor relay_;
   std::uint32_t workspace_;
   slackrtm::web_client web_;
   mutable std::mutex mtx_;
@@ -219,15 +130,15 @@ struct node::impl {
   std::unique_ptr<tls_tunnel> tunnel;
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor relay;
+  node_relay_actor relay;
   // (type, worker) per handler worker.
-  std::vector<std::pair<std::string, caf::actor>> workers;
+  std::vector<std::pair<std::string, worker_actor>> workers;
 
   std::mutex mtx;
   bool started = false;
   bool closing = false;
   // The actor `start()` waits on; `close()` wakes it.
-  caf::actor waiter;
+  caf::typed_actor<caf::reacts_to<caf::close_atom>> waiter;
   // The ticket of the current hub.
   std::string leave_ticket;
 
@@ -269,17 +180,16 @@ struct node::impl {
     }
   }
 
-  caf::expected<caf::actor> reach_hub() {
-    auto& host = options.hub_host;
-    auto port = options.hub_port;
+  caf::expected<hub_actor> reach_hub() {
+    auto& mm = system->middleman();
     if (tunnel)
-      return system->middleman().remote_actor("127.0.0.1", tunnel->port());
-    return system->middleman().remote_actor(host, port);
+      return mm.remote_actor<hub_actor>("127.0.0.1", tunnel->port());
+    return mm.remote_actor<hub_actor>(options.hub_host, options.hub_port);
   }
 
   // Asks `hub` once; false when it could not be asked.
   template <class... Ts>
-  bool ask(caf::scoped_actor& self, const caf::actor& hub, relay_answer& answer,
+  bool ask(caf::scoped_actor& self, const hub_actor& hub, relay_answer& answer,
            Ts&&... xs) {
     bool asked = false;
     self->request(hub, std::chrono::seconds{10}, std::forward<Ts>(xs)...)
@@ -297,7 +207,7 @@ struct node::impl {
   // Shows the secret, hands the relay its ticket, then registers every
   // worker: the relay is ready before any job can come. False when the hub
   // could not be asked; throws when it refuses the secret.
-  bool join(caf::scoped_actor& self, const caf::actor& hub) {
+  bool join(caf::scoped_actor& self, const hub_actor& hub) {
     relay_answer admitted;
     if (!ask(self, hub, admitted, admit_atom::value, options.secret, relay))
       return false;
@@ -309,7 +219,7 @@ struct node::impl {
       return false;
     }
     auto& ticket = admitted.body;
-    caf::anon_send(relay, set_hub_atom::value, hub, ticket);
+    caf::anon_send(relay, set_hub_atom::value, hub_calls_actor{hub}, ticket);
     for (auto& [type, worker] : workers) {
       relay_answer answer;
       if (!ask(self, hub, answer, join_group_atom::value, ticket, type, worker))
@@ -337,7 +247,7 @@ struct node::impl {
       std::lock_guard<std::mutex> guard{mtx};
       if (closing)
         return;
-      waiter = caf::actor_cast<caf::actor>(self);
+      waiter = caf::actor_cast<decltype(waiter)>(self);
     }
     auto delay = options.min_backoff;
     auto where = options.hub_host + ":" + std::to_string(options.hub_port);
@@ -368,9 +278,10 @@ struct node::impl {
       is_joined = false;
       caf::anon_send(relay, drop_hub_atom::value);
       if (close_requested) {
+        // With the ticket: the hub stops routing to these workers at once,
+        // not only when the connection drops.
         for (auto& [type, worker] : workers)
-          self->send(*hub, leave_group_atom::value, std::string{}, type,
-                     worker);
+          self->send(*hub, leave_group_atom::value, leave_ticket, type, worker);
         return;
       }
       log->warning("lost the hub at ", where, "; rejoining");

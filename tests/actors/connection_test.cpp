@@ -19,11 +19,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-caf::behavior event_sink(caf::event_based_actor*,
-                         std::shared_ptr<std::vector<nlohmann::json>> events,
-                         std::shared_ptr<std::vector<bool>> marks,
-                         std::shared_ptr<std::vector<std::string>> identities,
-                         std::shared_ptr<std::vector<std::size_t>> batches) {
+event_sink_actor::behavior_type
+event_sink(event_sink_actor::pointer,
+           std::shared_ptr<std::vector<nlohmann::json>> events,
+           std::shared_ptr<std::vector<bool>> marks,
+           std::shared_ptr<std::vector<std::string>> identities,
+           std::shared_ptr<std::vector<std::size_t>> batches) {
   auto take = [=](rtm_event& ev) {
     events->push_back(ev.event.json());
     marks->push_back(ev.overlap != 0);

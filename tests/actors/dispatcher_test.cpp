@@ -21,9 +21,9 @@ struct seen_job {
 
 // A stand-in for a handler worker: records each job; replies `job_done`
 // only when `auto_done` is set, so tests can hold a worker busy.
-caf::behavior probe_worker(caf::event_based_actor* self,
-                           std::shared_ptr<std::vector<seen_job>> log,
-                           bool auto_done) {
+worker_actor::behavior_type
+probe_worker(worker_actor::pointer self,
+             std::shared_ptr<std::vector<seen_job>> log, bool auto_done) {
   auto record = [log](const handler_job& job) {
     auto& ev = job.event.json();
     log->push_back({job.group, job.worker, ev.value("channel", ""),
@@ -31,7 +31,7 @@ caf::behavior probe_worker(caf::event_based_actor* self,
     return job_done{job.group, job.worker, job.key, job.seq};
   };
   auto reply_to = [self] {
-    return caf::actor_cast<caf::actor>(self->current_sender());
+    return caf::actor_cast<job_sink_actor>(self->current_sender());
   };
   return {
       [=](handler_job& job) {
@@ -51,11 +51,11 @@ caf::behavior probe_worker(caf::event_based_actor* self,
 
 // A worker that records the texts of each message it gets (a single job or
 // a batch) and confirms them the same way.
-caf::behavior
-batch_probe(caf::event_based_actor* self,
+worker_actor::behavior_type
+batch_probe(worker_actor::pointer self,
             std::shared_ptr<std::vector<std::vector<std::string>>> log) {
   auto reply_to = [self] {
-    return caf::actor_cast<caf::actor>(self->current_sender());
+    return caf::actor_cast<job_sink_actor>(self->current_sender());
   };
   return {
       [=](handler_job& job) {
@@ -92,8 +92,9 @@ struct fixture : slackrtm::test::fixture {
       std::make_shared<std::optional<caf::node_id>>();
   bool inject_peer = false;
 
-  caf::actor make_dispatcher(std::vector<std::pair<std::string, int>> spec,
-                             bool auto_done = true) {
+  dispatcher_actor
+  make_dispatcher(std::vector<std::pair<std::string, int>> spec,
+                  bool auto_done = true) {
     std::vector<handler_group> groups;
     for (auto& [type, n] : spec) {
       handler_group g{type, {}};
@@ -116,15 +117,15 @@ struct fixture : slackrtm::test::fixture {
   }
 
   // Delivers `ev` as from socket `overlap` (0: outside an overlap).
-  void deliver(const caf::actor& disp, nlohmann::json ev,
+  void deliver(const dispatcher_actor& disp, nlohmann::json ev,
                std::uint64_t overlap = 0) {
     self->send(disp, rtm_event{event{std::move(ev)}, overlap});
     drain();
   }
 
   // A handler node's worker that records its jobs and never confirms them.
-  std::pair<caf::actor, std::shared_ptr<std::vector<seen_job>>>
-  join_member(const caf::actor& disp, const std::string& type) {
+  std::pair<worker_actor, std::shared_ptr<std::vector<seen_job>>>
+  join_member(const dispatcher_actor& disp, const std::string& type) {
     auto log = std::make_shared<std::vector<seen_job>>();
     auto member = sys.spawn(probe_worker, log, false);
     self->send(disp, join_group_atom::value, type, member);
@@ -133,7 +134,7 @@ struct fixture : slackrtm::test::fixture {
   }
 
   // Messages the dispatcher refused from the network.
-  std::uint64_t refused(const caf::actor& disp) {
+  std::uint64_t refused(const dispatcher_actor& disp) {
     auto from = std::exchange(*peer, std::nullopt);
     std::uint64_t result = 0;
     self->send(disp, refused_atom::value);
@@ -143,7 +144,7 @@ struct fixture : slackrtm::test::fixture {
     return result;
   }
 
-  dispatch_stats stats(const caf::actor& disp) {
+  dispatch_stats stats(const dispatcher_actor& disp) {
     dispatch_stats result;
     self->send(disp, stats_atom::value);
     drain();
@@ -160,7 +161,7 @@ struct fixture : slackrtm::test::fixture {
 
   // Delivers a Socket Mode envelope as the connection would: its inner
   // event, in its envelope.
-  void deliver_envelope(const caf::actor& disp, const std::string& text) {
+  void deliver_envelope(const dispatcher_actor& disp, const std::string& text) {
     auto frame = event::parse(text);
     CAF_REQUIRE(frame.has_value());
     auto meaning = socket_mode_protocol{}.classify(*frame);
@@ -528,7 +529,7 @@ CAF_TEST(a node group without members holds the newest events up to its cap) {
   hold_capacity = 2;
   auto disp = make_dispatcher({});
   self->send(disp, join_group_atom::value, std::string{"message"},
-             caf::actor{});
+             worker_actor{});
   drain();
   deliver(disp, message("C1", "a1"));
   deliver(disp, message("C2", "b1"));
@@ -718,17 +719,36 @@ CAF_TEST(from the network only the member a job went to confirms it) {
   CAF_CHECK_EQUAL(stats(disp).in_flight, 1u);
   CAF_CHECK_EQUAL(refused(disp), 2u);
   // A forged down_msg does not evict the member.
-  self->send(disp, caf::down_msg{m1.address(), caf::exit_reason::kill});
+  // (A peer's handle is untyped: it can send anything.)
+  self->send(caf::actor_cast<caf::actor>(disp),
+             caf::down_msg{m1.address(), caf::exit_reason::kill});
   drain();
   CAF_CHECK_EQUAL(stats(disp).members, 1u);
   CAF_CHECK_EQUAL(refused(disp), 3u);
+}
+
+CAF_TEST(a message outside the interface is refused and counted) {
+  auto disp = make_dispatcher({{"message", 1}});
+  // A peer without our headers holds an untyped handle: a worker joining as
+  // an untyped actor, and a message of no meaning here.
+  auto untyped = caf::actor_cast<caf::actor>(disp);
+  self->send(untyped, join_group_atom::value, std::string{"message"},
+             caf::actor_cast<caf::actor>(self));
+  self->send(untyped, std::string{"hello"});
+  drain();
+  CAF_CHECK_EQUAL(refused(disp), 2u);
+  CAF_CHECK_EQUAL(stats(disp).members, 0u);
+  // It still routes.
+  deliver(disp, message("C1", "real"));
+  CAF_CHECK_EQUAL(texts(*seen), (std::vector<std::string>{"real"}));
 }
 
 CAF_TEST(a message handed over as the middleman does counts as remote) {
   // No injected check: CAF's own representation of the message decides.
   auto disp = make_dispatcher({{"message", 1}});
   // The middleman delivers a deserialized caf::message, here anonymous.
-  caf::anon_send(disp, caf::make_message(rtm_event{event{message("C1", "x")}}));
+  caf::anon_send(caf::actor_cast<caf::actor>(disp),
+                 caf::make_message(rtm_event{event{message("C1", "x")}}));
   drain();
   CAF_CHECK(seen->empty());
   CAF_CHECK_EQUAL(refused(disp), 1u);

@@ -15,13 +15,13 @@ namespace {
 // a node was "admitted" or "dropped".
 using told_list = std::vector<std::string>;
 
-caf::behavior probe_dispatcher(caf::event_based_actor*,
-                               std::shared_ptr<told_list> told) {
+node_groups_actor::behavior_type
+probe_dispatcher(node_groups_actor::pointer, std::shared_ptr<told_list> told) {
   return {
-      [=](join_group_atom, const std::string& type, const caf::actor&) {
+      [=](join_group_atom, const std::string& type, const worker_actor&) {
         told->push_back("join " + type);
       },
-      [=](leave_group_atom, const std::string& type, const caf::actor&) {
+      [=](leave_group_atom, const std::string& type, const worker_actor&) {
         told->push_back("leave " + type);
       },
       [=](node_admission& msg) {
@@ -32,16 +32,22 @@ caf::behavior probe_dispatcher(caf::event_based_actor*,
 
 // Takes an argument: spawning a function of none makes CAF 0.17 bind a
 // reference to a null tuple (UBSan reports it).
-caf::behavior idle_worker(caf::event_based_actor*, int) {
-  return {[](handler_job&) {}};
+worker_actor::behavior_type idle_worker(worker_actor::pointer, int) {
+  return {[](handler_job&) {}, [](handler_jobs&) {}};
+}
+
+// A node's relay that does nothing: the node's identity at the gateway.
+node_relay_actor::behavior_type idle_relay(node_relay_actor::pointer, int) {
+  return {[](set_hub_atom, hub_calls_actor&, std::string&) {},
+          [](drop_hub_atom) {}, [](relay_request&) {}};
 }
 
 struct fixture : slackrtm::test::fixture {
   std::shared_ptr<told_list> told = std::make_shared<told_list>();
   std::shared_ptr<std::vector<std::string>> lines =
       std::make_shared<std::vector<std::string>>();
-  caf::actor dispatcher = sys.spawn(probe_dispatcher, told);
-  caf::actor gw;
+  node_groups_actor dispatcher = sys.spawn(probe_dispatcher, told);
+  gateway_actor gw;
   // The peer the gateway is told the next messages come from (nullopt: this
   // process): the test coordinator cannot make a remote sender.
   std::shared_ptr<std::optional<caf::node_id>> peer =
@@ -75,12 +81,12 @@ struct fixture : slackrtm::test::fixture {
   }
 
   // A node shows the secret; its relay actor gets the ticket.
-  relay_answer admit(const std::string& secret, const caf::actor& node) {
+  relay_answer admit(const std::string& secret, const node_relay_actor& node) {
     self->send(gw, admit_atom::value, secret, node);
     return answer();
   }
 
-  relay_answer join(const std::string& ticket, const caf::actor& worker) {
+  relay_answer join(const std::string& ticket, const worker_actor& worker) {
     self->send(gw, join_group_atom::value, ticket, std::string{"message"},
                worker);
     return answer();
@@ -99,7 +105,7 @@ struct fixture : slackrtm::test::fixture {
 CAF_TEST_FIXTURE_SCOPE(gateway_tests, fixture)
 
 CAF_TEST(a wrong secret is refused and the dispatcher hears nothing) {
-  auto node = sys.spawn(idle_worker, 0);
+  auto node = sys.spawn(idle_relay, 0);
   auto refused = admit("s3cret-valuX", node);
   CAF_CHECK(!refused.ok);
   CAF_CHECK_EQUAL(refused.kind, "refused");
@@ -110,7 +116,8 @@ CAF_TEST(a wrong secret is refused and the dispatcher hears nothing) {
   CAF_CHECK(!admit("", node).ok);
   CAF_CHECK(!admit("s3cret-value-and-more", node).ok);
   // Without a ticket no worker joins.
-  auto stranger = join("0123456789abcdef0123456789abcdef", node);
+  auto stranger =
+      join("0123456789abcdef0123456789abcdef", sys.spawn(idle_worker, 0));
   CAF_CHECK(!stranger.ok);
   CAF_CHECK_EQUAL(stranger.error, "not admitted by the hub");
   drain();
@@ -118,14 +125,14 @@ CAF_TEST(a wrong secret is refused and the dispatcher hears nothing) {
 }
 
 CAF_TEST(the secret admits a node whose ticket lets its workers join) {
-  auto node = sys.spawn(idle_worker, 0);
+  auto node = sys.spawn(idle_relay, 0);
   auto admitted = admit("s3cret-value", node);
   CAF_REQUIRE(admitted.ok);
   CAF_CHECK_EQUAL(admitted.body.size(), 32u);
   CAF_CHECK(join(admitted.body, sys.spawn(idle_worker, 0)).ok);
   drain();
   CAF_CHECK_EQUAL(*told, (told_list{"admitted", "join message"}));
-  auto other = admit("s3cret-value", sys.spawn(idle_worker, 0));
+  auto other = admit("s3cret-value", sys.spawn(idle_relay, 0));
   CAF_CHECK_NOT_EQUAL(other.body, admitted.body);
 }
 
@@ -133,7 +140,7 @@ CAF_TEST(calls need a live ticket) {
   auto stranger = call("0123456789abcdef0123456789abcdef");
   CAF_CHECK(!stranger.ok);
   CAF_CHECK_EQUAL(stranger.error, "not admitted by the hub");
-  auto node = sys.spawn(idle_worker, 0);
+  auto node = sys.spawn(idle_relay, 0);
   auto worker = sys.spawn(idle_worker, 0);
   auto ticket = admit("s3cret-value", node).body;
   CAF_REQUIRE(join(ticket, worker).ok);
@@ -157,7 +164,7 @@ CAF_TEST(calls need a live ticket) {
 }
 
 CAF_TEST(a ticket counts only from the node it was issued to) {
-  auto node = sys.spawn(idle_worker, 0);
+  auto node = sys.spawn(idle_relay, 0);
   auto worker = sys.spawn(idle_worker, 0);
   auto ticket = admit("s3cret-value", node).body;
   // Another node shows it (it overheard it, say).
@@ -168,7 +175,9 @@ CAF_TEST(a ticket counts only from the node it was issued to) {
   CAF_CHECK_EQUAL(call(ticket).error, "not admitted by the hub");
   // A forged down_msg does not void the node's ticket.
   *peer = std::nullopt;
-  self->send(gw, caf::down_msg{node.address(), caf::exit_reason::kill});
+  // (A peer's handle is untyped: it can send anything.)
+  self->send(caf::actor_cast<caf::actor>(gw),
+             caf::down_msg{node.address(), caf::exit_reason::kill});
   drain();
   CAF_CHECK(join(ticket, worker).ok);
   CAF_CHECK_EQUAL(*told, (told_list{"admitted", "join message"}));

@@ -18,7 +18,7 @@ struct fixture : slackrtm::test::fixture {
   std::shared_ptr<std::atomic<std::uint64_t>> errors =
       std::make_shared<std::atomic<std::uint64_t>>(0);
 
-  caf::actor make_worker() {
+  worker_actor make_worker() {
     handler_worker_config cfg;
     cfg.callback = [this](std::uint32_t, const event& ev) {
       auto text = std::string{ev.string("text")};
@@ -70,7 +70,8 @@ CAF_TEST(a throwing callback is logged and counted and the worker goes on) {
   // Plays the dispatcher: sends jobs, counts the job_done answers.
   auto done = std::make_shared<int>(0);
   auto feeder = sys.spawn(
-      [done](caf::event_based_actor* self, caf::actor worker) -> caf::behavior {
+      [done](caf::event_based_actor* self,
+             worker_actor worker) -> caf::behavior {
         return {
             [=](const std::string& text) {
               nlohmann::json ev{
@@ -97,7 +98,7 @@ CAF_TEST(a batch runs in order and is confirmed with one message) {
   auto confirmations = std::make_shared<std::vector<std::size_t>>();
   auto feeder = sys.spawn(
       [confirmations](caf::event_based_actor* self,
-                      caf::actor worker) -> caf::behavior {
+                      worker_actor worker) -> caf::behavior {
         return {
             [=](std::vector<std::string>& texts) {
               handler_jobs batch;

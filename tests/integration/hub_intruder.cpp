@@ -13,7 +13,7 @@
 #include <caf/io/all.hpp>
 #include <caf/io/basp_broker.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
 
 using namespace slackrtm;
 
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
   // Connecting needs no secret: it yields the published gateway.
-  auto gateway = sys.middleman().remote_actor(host, port);
+  auto gateway = sys.middleman().remote_actor<hub_actor>(host, port);
   if (!gateway) {
     std::cerr << "cannot connect: " << sys.render(gateway.error()) << "\n";
     return 1;
@@ -101,11 +101,17 @@ int main(int argc, char** argv) {
     self->request(target, std::chrono::milliseconds{300}, stats_atom::value)
         .receive([&](dispatch_stats&) { ++answered_stats; },
                  [](caf::error&) {});
-    // Joining a spy, from an actor and anonymously.
+    // Joining a spy, from an actor and anonymously, as an untyped actor
+    // and with the worker interface the dispatcher takes.
+    auto typed_spy = caf::actor_cast<worker_actor>(spy_worker);
     self->send(target, join_group_atom::value, std::string{"message"},
                spy_worker);
     caf::anon_send(target, join_group_atom::value, std::string{"message"},
                    spy_worker);
+    self->send(target, join_group_atom::value, std::string{"message"},
+               typed_spy);
+    caf::anon_send(target, join_group_atom::value, std::string{"message"},
+                   typed_spy);
     // Injecting a fake Hello into each workspace, both ways.
     for (std::uint32_t ws = 1; ws <= 2; ++ws) {
       self->send(target, rtm_event{*fake, 0, ws});

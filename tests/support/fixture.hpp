@@ -7,7 +7,7 @@
 
 #include <caf/test/dsl.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace slackrtm::test {
 
