@@ -22,6 +22,14 @@ send_throttle::duration send_throttle::book_message(const std::string& channel,
   return allowed_at - now;
 }
 
+void send_throttle::release_message(const std::string& channel) {
+  // The channel's tat moves back one interval: each later message, booked
+  // or not, then goes out no later than before. A tat that falls into the
+  // past means the same as a forgotten channel; the next sweep drops it.
+  if (auto i = next_message_.find(channel); i != next_message_.end())
+    i->second -= std::chrono::duration_cast<duration>(limits_.message_interval);
+}
+
 bool send_throttle::allow_typing(const std::string& channel, time_point now) {
   auto i = last_typing_.find(channel);
   if (i != last_typing_.end() && now - i->second < limits_.typing_interval)

@@ -45,6 +45,12 @@ public:
   /// channel keep their order.
   duration book_message(const std::string& channel, time_point now);
 
+  /// Gives back a slot of `channel` booked with `book_message` whose message
+  /// never went out (it expired or failed while waiting for its turn):
+  /// Slack counts only what it receives, so later messages of the channel
+  /// must not wait behind it.
+  void release_message(const std::string& channel);
+
   /// True when a typing indicator for `channel` may go out at `now` (and
   /// books it); false when the last one went out too recently.
   bool allow_typing(const std::string& channel, time_point now);

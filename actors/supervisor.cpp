@@ -33,11 +33,16 @@ supervisor_state::make_behavior(supervisor_config cfg) {
       [this](outgoing_frame& out) { on_send(out); },
       [this](socket_reply& msg) { on_reply(msg); },
       [this](pace_atom, std::uint64_t request) {
+        // Gone already when it expired while waiting (its slot went back
+        // then).
+        if (paced_.erase(request) == 0)
+          return;
         // Already booked with the throttle; if the socket is down, the next
-        // hello sends it (booking anew).
-        paced_.erase(request);
+        // hello sends it, booking anew: this slot was never used.
         if (connected_)
           write(request);
+        else
+          release_slot(request);
       },
       [this](goodbye_atom, std::string& why) { on_goodbye(why); },
       [this](retire_atom, const caf::actor_addr& which) {
@@ -147,11 +152,14 @@ void supervisor_state::on_reply(socket_reply& msg) {
     cfg_.shared->sends.resolve(*request, reply);
     return;
   }
-  // A pong: tell the caller the round trip too.
+  // A pong: tell the caller the round trip too, and `last_pong_latency`
+  // (which the connection's keep-alive pings set as well).
+  auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                     self_->clock().now() - i->second)
+                     .count();
+  cfg_.shared->last_pong_us = latency;
   auto pong = reply;
-  pong["latency_us"] = std::chrono::duration_cast<std::chrono::microseconds>(
-                           self_->clock().now() - i->second)
-                           .count();
+  pong["latency_us"] = latency;
   pings_.erase(i);
   pong["ok"] = true; // a pong has no `ok`; it is the answer
   cfg_.shared->sends.resolve(*request, pong);
@@ -175,6 +183,10 @@ void supervisor_state::on_goodbye(const std::string& why) {
 
 void supervisor_state::on_expire(std::uint64_t request) {
   pings_.erase(request);
+  // A send still waiting for its turn never went out: its slot must not
+  // hold back the channel's later sends.
+  if (paced_.erase(request) > 0)
+    release_slot(request);
   if (sends_.remove(request))
     cfg_.shared->sends.fail(
         request, "no reply from Slack within " +
@@ -274,6 +286,11 @@ void supervisor_state::write(std::uint64_t request) {
     sends_.remove(request);
     cfg_.shared->sends.resolve(request, nlohmann::json{{"ok", true}});
   }
+}
+
+void supervisor_state::release_slot(std::uint64_t request) {
+  if (auto* frame = sends_.frame(request))
+    throttle_.release_message(frame->value("channel", std::string{}));
 }
 
 supervisor_actor supervisor_state::handle() const {

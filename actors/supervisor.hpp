@@ -105,6 +105,9 @@ private:
   void transmit(std::uint64_t request);
   // Writes `request` to the current socket under a fresh id.
   void write(std::uint64_t request);
+  // Gives the throttle back the slot of `request`, which was booked but
+  // never written.
+  void release_slot(std::uint64_t request);
   // Fails every send still waiting for its reply.
   void fail_sends(const std::string& why);
   // A handle to this actor (for its own timers and its connections).

@@ -83,3 +83,17 @@ CAF_TEST(channels that hold nothing back are forgotten as the maps grow) {
     throttle.book_message("C" + std::to_string(i), now + 1ms);
   CAF_CHECK_EQUAL(as_ms(throttle.book_message("busy", now + 1ms)), 999ms);
 }
+
+CAF_TEST(a released slot lets the next message go out in its place) {
+  send_throttle throttle;
+  send_throttle::time_point t0{};
+  for (int i = 0; i < 5; ++i)
+    throttle.book_message("C1", t0);
+  // The last two (due at 1 s and 2 s) never went out.
+  throttle.release_message("C1");
+  throttle.release_message("C1");
+  CAF_CHECK_EQUAL(as_ms(throttle.book_message("C1", t0)), 1000ms);
+  // Releasing in a channel never booked changes nothing.
+  throttle.release_message("C2");
+  CAF_CHECK_EQUAL(as_ms(throttle.book_message("C2", t0)), 0ms);
+}

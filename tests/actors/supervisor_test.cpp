@@ -351,6 +351,18 @@ CAF_TEST(a ping settles with its pong and the round trip) {
   CAF_CHECK_EQUAL(pong["latency_us"], 7000);
 }
 
+CAF_TEST(an answered ping sets the last pong latency) {
+  hello();
+  CAF_CHECK_EQUAL(shared->last_pong_us.load(), -1);
+  auto result = submit(R"({"type":"ping"})");
+  CAF_REQUIRE_EQUAL(frames->size(), 1u);
+  auto id = (*frames)[0].second["id"].get<std::uint64_t>();
+  advance_time(3ms);
+  reply(id, R"("type":"pong")");
+  CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
+  CAF_CHECK_EQUAL(shared->last_pong_us.load(), 3000);
+}
+
 CAF_TEST(messages to one channel are paced after a small burst) {
   hello();
   std::vector<std::future<nlohmann::json>> results;
@@ -413,6 +425,54 @@ CAF_TEST(a send without reply fails after the send timeout) {
   CAF_REQUIRE(result.wait_for(0s) == std::future_status::ready);
   CAF_CHECK(failure_of(result).find("no reply from Slack within 5000 ms") !=
             std::string::npos);
+}
+
+CAF_TEST(sends that expire while paced give their slots back) {
+  hello();
+  // 23 messages to C1 that Slack never answers: 3 go out at once, the rest
+  // one per second, and all fail after the send timeout (5 s), 16 of them
+  // before they were ever written.
+  std::vector<std::future<nlohmann::json>> lost;
+  for (int i = 0; i < 23; ++i) {
+    nlohmann::json frame{
+        {"type", "message"}, {"channel", "C1"}, {"text", std::to_string(i)}};
+    lost.push_back(submit(frame.dump()));
+  }
+  for (int i = 0; i < 5; ++i) {
+    advance_time(1s);
+    drain();
+  }
+  for (auto& result : lost)
+    CAF_CHECK(failure_of(result).find("no reply") != std::string::npos);
+  auto written = frames->size();
+  CAF_CHECK_EQUAL(written, 7u);
+  // The socket answers again: the next message is paced behind the 7 that
+  // went out (it may go at once), not behind the 16 that never did (16 s).
+  auto later = submit(R"({"type":"message","channel":"C1","text":"later"})");
+  advance_time(1s);
+  drain();
+  CAF_REQUIRE_EQUAL(frames->size(), written + 1);
+  CAF_CHECK_EQUAL(frames->back().second["text"], "later");
+  reply(frames->back().second["id"].get<std::uint64_t>(), R"("ok":true)");
+  CAF_REQUIRE(later.wait_for(0s) == std::future_status::ready);
+  auto answer = later.get();
+  CAF_CHECK_EQUAL(answer["ok"], true);
+}
+
+CAF_TEST(a paced send whose socket died meanwhile gives its slot back) {
+  hello();
+  for (int i = 0; i < 8; ++i)
+    submit(R"({"type":"message","channel":"C1","text":"x"})");
+  CAF_CHECK_EQUAL(frames->size(), 3u);
+  // The socket dies at once; the timers of 4 paced sends (due at 1..4 s)
+  // fire while it is down, so these slots go unused.
+  kill_current(conn_errc::reconnect);
+  advance_time(4s);
+  drain();
+  // The next hello resends the 3 unanswered frames and books the 4 anew:
+  // 3 go out at once (the burst the unused slots left), not 0.
+  hello();
+  CAF_CHECK_EQUAL(frames->size(), 6u);
 }
 
 CAF_TEST(refused frames fail at once and close fails what is pending) {
