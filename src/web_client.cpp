@@ -168,17 +168,22 @@ nlohmann::json web_client::api_get(std::string_view method,
 
 void web_client::async_api_call(std::string method, nlohmann::json params,
                                 callback done) {
-  impl_->pool.post([this, method = std::move(method),
-                    params = std::move(params), done = std::move(done)] {
-    nlohmann::json result;
-    std::exception_ptr err;
-    try {
-      result = api_call(method, params);
-    } catch (...) {
-      err = std::current_exception();
-    }
-    done(std::move(result), err);
-  });
+  // The job keeps its own copy: `done` may have to hear the refusal below.
+  auto shared_done = std::make_shared<callback>(std::move(done));
+  auto accepted =
+      impl_->pool.post([this, method, params = std::move(params), shared_done] {
+        nlohmann::json result;
+        std::exception_ptr err;
+        try {
+          result = api_call(method, params);
+        } catch (...) {
+          err = std::current_exception();
+        }
+        (*shared_done)(std::move(result), err);
+      });
+  if (!accepted)
+    (*shared_done)(nullptr, std::make_exception_ptr(transport_error(
+                                "web client closed before " + method)));
 }
 
 nlohmann::json web_client::chat_postMessage(const nlohmann::json& params) {
@@ -220,8 +225,8 @@ std::vector<nlohmann::json> web_client::paginate(std::string_view method,
   return items;
 }
 
-void web_client::post(std::function<void()> task) {
-  impl_->pool.post(std::move(task));
+bool web_client::post(std::function<void()> task) {
+  return impl_->pool.post(std::move(task));
 }
 
 nlohmann::json web_client::auth_test() {

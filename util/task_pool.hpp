@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,86 +18,123 @@ namespace slackrtm {
 
 class task_pool {
 public:
+  // -- constructors -----------------------------------------------------------
+
   explicit task_pool(
       std::size_t max_threads,
       std::chrono::milliseconds idle_limit = std::chrono::milliseconds{2000})
-      : max_(max_threads > 0 ? max_threads : 1), idle_limit_(idle_limit) {
+      : state_(std::make_shared<state>(max_threads > 0 ? max_threads : 1,
+                                       idle_limit)) {
     // nop
   }
 
   /// Drops the jobs still waiting (their requesters are gone by then), lets
-  /// running ones finish, then joins.
+  /// running ones finish, then joins. Safe on one of the pool's own threads
+  /// (a job held the last reference to the pool's owner): that thread is
+  /// detached instead and ends once its job returns.
   ~task_pool() {
     std::map<std::uint64_t, std::thread> threads;
+    std::deque<std::function<void()>> dropped;
     {
-      std::lock_guard<std::mutex> guard{mtx_};
-      stopping_ = true;
-      threads.swap(threads_);
+      std::lock_guard<std::mutex> guard{state_->mtx};
+      state_->stopping = true;
+      threads.swap(state_->threads);
+      dropped.swap(state_->jobs);
     }
-    cv_.notify_all();
-    for (auto& [id, t] : threads)
-      t.join();
+    state_->cv.notify_all();
+    // Outside the lock: a job's captures may post or destroy anything.
+    dropped.clear();
+    for (auto& [id, t] : threads) {
+      if (t.get_id() == std::this_thread::get_id())
+        t.detach();
+      else
+        t.join();
+    }
   }
 
   task_pool(const task_pool&) = delete;
   task_pool& operator=(const task_pool&) = delete;
 
-  void post(std::function<void()> job) {
+  // -- mutators ---------------------------------------------------------------
+
+  /// Runs `job` on one of the threads. Returns false, without running or
+  /// keeping `job`, once the pool is being destroyed (a running job that
+  /// posts more then learns that no more will run).
+  [[nodiscard]] bool post(std::function<void()> job) {
     {
-      std::lock_guard<std::mutex> guard{mtx_};
-      jobs_.push_back(std::move(job));
-      reap();
-      if (idle_ < jobs_.size() && threads_.size() < max_) {
-        auto id = next_id_++;
-        threads_.emplace(id, std::thread{[this, id] { run(id); }});
+      std::lock_guard<std::mutex> guard{state_->mtx};
+      if (state_->stopping)
+        return false;
+      state_->jobs.push_back(std::move(job));
+      state_->reap();
+      if (state_->idle < state_->jobs.size() &&
+          state_->threads.size() < state_->max) {
+        auto id = state_->next_id++;
+        state_->threads.emplace(id, std::thread{run, state_, id});
       }
     }
-    cv_.notify_one();
+    state_->cv.notify_one();
+    return true;
   }
 
 private:
-  // Joins threads that ended for lack of work. Holds `mtx_`.
-  void reap() {
-    for (auto id : finished_) {
-      auto i = threads_.find(id);
-      if (i != threads_.end()) {
-        i->second.join();
-        threads_.erase(i);
-      }
+  // The threads share it with the pool, so that one detached by the pool's
+  // destructor still finds its mutex after its job returns.
+  struct state {
+    state(std::size_t max_threads, std::chrono::milliseconds idle)
+        : max(max_threads), idle_limit(idle) {
+      // nop
     }
-    finished_.clear();
-  }
 
-  void run(std::uint64_t id) {
-    std::unique_lock<std::mutex> guard{mtx_};
+    // Joins threads that ended for lack of work. Holds `mtx`.
+    void reap() {
+      for (auto id : finished) {
+        auto i = threads.find(id);
+        if (i != threads.end()) {
+          i->second.join();
+          threads.erase(i);
+        }
+      }
+      finished.clear();
+    }
+
+    std::size_t max;
+    std::chrono::milliseconds idle_limit;
+    std::mutex mtx;
+    std::condition_variable cv;
+    std::deque<std::function<void()>> jobs;
+    bool stopping = false;
+    std::size_t idle = 0;
+    std::uint64_t next_id = 0;
+    std::map<std::uint64_t, std::thread> threads;
+    std::vector<std::uint64_t> finished;
+  };
+
+  static void run(std::shared_ptr<state> st, std::uint64_t id) {
+    std::unique_lock<std::mutex> guard{st->mtx};
     for (;;) {
-      ++idle_;
-      auto ready = cv_.wait_for(guard, idle_limit_,
-                                [this] { return stopping_ || !jobs_.empty(); });
-      --idle_;
-      if (stopping_)
+      ++st->idle;
+      auto ready = st->cv.wait_for(guard, st->idle_limit, [&st] {
+        return st->stopping || !st->jobs.empty();
+      });
+      --st->idle;
+      if (st->stopping)
         return;
       if (!ready)
         break;
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
+      auto job = std::move(st->jobs.front());
+      st->jobs.pop_front();
       guard.unlock();
       job();
+      // Destroyed before the lock is taken again: its captures may post
+      // (which locks) or hold the last reference to the pool's owner.
+      job = nullptr;
       guard.lock();
     }
-    finished_.push_back(id);
+    st->finished.push_back(id);
   }
 
-  std::size_t max_;
-  std::chrono::milliseconds idle_limit_;
-  mutable std::mutex mtx_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::size_t idle_ = 0;
-  std::uint64_t next_id_ = 0;
-  std::map<std::uint64_t, std::thread> threads_;
-  std::vector<std::uint64_t> finished_;
+  std::shared_ptr<state> state_;
 };
 
 } // namespace slackrtm

@@ -63,7 +63,9 @@ public:
           const nlohmann::json& params = nlohmann::json::object());
 
   /// Runs `api_call` on an internal thread and reports to `done`; for callers
-  /// that must not block, such as actors.
+  /// that must not block, such as actors. While the client is being
+  /// destroyed, `done` hears a `transport_error` at once, on the caller's
+  /// thread.
   void async_api_call(std::string method, nlohmann::json params, callback done);
 
   /// `chat.postMessage` with any of its arguments, e.g.
@@ -86,8 +88,9 @@ public:
            std::size_t limit = 200, std::size_t max_pages = 0);
 
   /// Runs `task` on one of the client's internal threads (the ones that run
-  /// `async_api_call`), where it may call the blocking methods.
-  void post(std::function<void()> task);
+  /// `async_api_call`), where it may call the blocking methods. Returns
+  /// false, and drops `task` unrun, while the client is being destroyed.
+  bool post(std::function<void()> task);
 
   /// `auth.test`: who the token belongs to.
   nlohmann::json auth_test();
