@@ -1,6 +1,8 @@
 // Outbox bookkeeping: validation, id stamping, settling by reply_to.
 #include "actors/outbox.hpp"
 
+#include "util/json_depth.hpp"
+
 namespace slackrtm {
 
 namespace {
@@ -20,6 +22,11 @@ std::size_t utf8_length(const std::string& text) {
 
 std::optional<std::string> outbox::add(std::uint64_t request,
                                        const std::string& frame) {
+  // A frame relayed from a handler node is untrusted; its tree is dumped
+  // (recursively) for every attempt.
+  if (json_too_deep(frame))
+    return "frame nests deeper than " + std::to_string(max_json_depth) +
+           " levels";
   auto parsed = nlohmann::json::parse(frame, nullptr, false);
   if (!parsed.is_object())
     return "a frame must be a JSON object";

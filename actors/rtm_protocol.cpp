@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "slackrtm/error.hpp"
+#include "util/json_depth.hpp"
 
 namespace slackrtm {
 
@@ -34,6 +35,12 @@ connect_result rtm_protocol::read_connect_answer(const nlohmann::json& answer,
   if (err)
     return failed_connect(err);
   connect_result result;
+  // The web client refuses deeper answers already; copying `self` below
+  // would recurse once per level.
+  if (json_tree_too_deep(answer)) {
+    result.error = "json_too_deep";
+    return result;
+  }
   auto url = answer.find("url");
   if (url == answer.end() || !url->is_string()) {
     result.error = "invalid_response (no socket URL)";

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "slackrtm/error.hpp"
+#include "util/json_depth.hpp"
 
 namespace slackrtm {
 
@@ -144,7 +145,9 @@ std::string socket_mode_protocol::ack_with(const std::string& id,
                                            const std::string& response) const {
   if (response.empty())
     return plain_ack(id);
-  auto payload = nlohmann::json::parse(response, nullptr, false);
+  // A response relayed from a handler node is untrusted: one nested too
+  // deep to dump safely is dropped like one that is not JSON.
+  auto payload = parse_json(response);
   if (payload.is_discarded() || !payload.is_object())
     return plain_ack(id);
   return nlohmann::json{{"envelope_id", id}, {"payload", std::move(payload)}}

@@ -3,6 +3,7 @@
 // takes about 6 µs), keeping only the top-level members.
 #include "slackrtm/event.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <iterator>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include <simdjson.h>
+
+#include "util/json_depth.hpp"
 
 namespace slackrtm {
 
@@ -219,6 +222,26 @@ struct event::data {
   }
 };
 
+namespace {
+
+// Makes `parser` refuse documents nested deeper than `max_json_depth`
+// (simdjson's own default is 1024): handlers copy and dump the event's
+// nlohmann tree, which recurses once per level.
+// `size`: of the document about to be parsed.
+simdjson::dom::parser& bounded(simdjson::dom::parser& parser,
+                               std::size_t size) {
+  if (parser.max_depth() != max_json_depth) {
+    // Out of memory here, the parse below fails with the same error.
+    auto err = parser.allocate(
+        std::max(size, simdjson::dom::MINIMAL_DOCUMENT_CAPACITY),
+        max_json_depth);
+    static_cast<void>(err);
+  }
+  return parser;
+}
+
+} // namespace
+
 std::optional<event> event::parse(std::string text, std::string* error) {
   auto d = std::make_shared<data>();
   if (text.capacity() < text.size() + simdjson::SIMDJSON_PADDING)
@@ -226,7 +249,9 @@ std::optional<event> event::parse(std::string text, std::string* error) {
   d->text = std::move(text);
   thread_local simdjson::dom::parser reused;
   std::optional<simdjson::dom::parser> own;
-  auto& parser = d->text.size() <= reused_parser_limit ? reused : own.emplace();
+  auto& parser =
+      bounded(d->text.size() <= reused_parser_limit ? reused : own.emplace(),
+              d->text.size());
   simdjson::dom::element root;
   if (auto ec = parser.parse(d->text.data(), d->text.size(), false).get(root)) {
     if (error)
@@ -286,8 +311,9 @@ std::optional<event> event::object(std::string_view key) const {
   // of duplicate keys, as the index does) and copy its text out.
   thread_local simdjson::dom::parser reused;
   std::optional<simdjson::dom::parser> own;
-  auto& parser =
-      data_->text.size() <= reused_parser_limit ? reused : own.emplace();
+  auto& parser = bounded(
+      data_->text.size() <= reused_parser_limit ? reused : own.emplace(),
+      data_->text.size());
   simdjson::dom::object members;
   if (parser.parse(data_->text.data(), data_->text.size(), false)
           .get_object()

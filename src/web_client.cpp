@@ -9,6 +9,7 @@
 #include "slackrtm/error.hpp"
 #include "transport/http_client.hpp"
 #include "util/task_pool.hpp"
+#include "util/json_depth.hpp"
 #include "util/url.hpp"
 
 namespace slackrtm {
@@ -109,6 +110,8 @@ struct web_client::impl {
       }
       auto answer = parse(res.body);
       if (!answer.is_object()) {
+      if (json_too_deep(res.body))
+        throw api_error(name, "json_too_deep", res.status, nullptr);
         auto code = res.status == 200 ? std::string{"invalid_response"}
                                       : "http_" + std::to_string(res.status);
         throw api_error(name, code, res.status, std::move(answer));
@@ -126,7 +129,19 @@ struct web_client::impl {
   }
 
   static nlohmann::json parse(const std::string& body) {
-    return nlohmann::json::parse(body, nullptr, false);
+    return parse_json(body);
+  }
+
+  // Refuses `params` nested deeper than `max_json_depth` before anything
+  // dumps them (recursively) into a body or a relayed message.
+  static void check_depth(std::string_view method,
+                          const nlohmann::json& params) {
+    if (json_tree_too_deep(params))
+      throw std::invalid_argument(std::string{method} +
+                                  ": parameters nest deeper than " +
+                                  std::to_string(max_json_depth) + " levels");
+  // The answer as JSON; a discarded value when it is not JSON or nests
+  // deeper than `max_json_depth` (its copies would recurse that deep).
   }
 };
 
@@ -148,6 +163,7 @@ nlohmann::json web_client::api_call(std::string_view method,
                                     const nlohmann::json& params) {
   if (impl_->via)
     return impl_->via("form", method, params);
+  impl::check_depth(method, params);
   return impl_->call(method, "application/x-www-form-urlencoded",
                      form_body(params));
 }
@@ -156,6 +172,7 @@ nlohmann::json web_client::api_call_json(std::string_view method,
                                          const nlohmann::json& params) {
   if (impl_->via)
     return impl_->via("json", method, params);
+  impl::check_depth(method, params);
   return impl_->call(method, "application/json; charset=utf-8", params.dump());
 }
 
@@ -163,6 +180,7 @@ nlohmann::json web_client::api_get(std::string_view method,
                                    const nlohmann::json& params) {
   if (impl_->via)
     return impl_->via("get", method, params);
+  impl::check_depth(method, params);
   return impl_->call(method, {}, form_body(params), "GET");
 }
 

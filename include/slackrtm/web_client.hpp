@@ -47,8 +47,10 @@ public:
   /// Calls `method` (e.g. `"conversations.info"`) with `params` sent as a
   /// form-encoded body (strings as they are, other values as JSON text).
   /// Returns the JSON answer when `ok` is true. Throws `api_error` when Slack
-  /// answers `ok: false` or an HTTP error remains after the retries, and
-  /// `transport_error` when the network fails.
+  /// answers `ok: false` or an HTTP error remains after the retries (code
+  /// `json_too_deep` for an answer nested deeper than 128 levels),
+  /// `transport_error` when the network fails, and `std::invalid_argument`
+  /// for `params` nested deeper than 128 levels.
   nlohmann::json
   api_call(std::string_view method,
            const nlohmann::json& params = nlohmann::json::object());

@@ -6,6 +6,9 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include "tests/support/deep_json.hpp"
+#include "util/json_depth.hpp"
+
 using namespace slackrtm;
 
 CAF_TEST(a reply to any attempt settles the send once) {
@@ -77,4 +80,17 @@ CAF_TEST(utf8 length counts characters) {
   CAF_CHECK_EQUAL(utf8_length(""), 0u);
   CAF_CHECK_EQUAL(utf8_length("abc"), 3u);
   CAF_CHECK_EQUAL(utf8_length("h\xc3\xa9llo \xf0\x9f\x91\x8b"), 7u);
+}
+
+CAF_TEST(frames nested deeper than the bound are refused) {
+  outbox box;
+  for (std::size_t depth : {std::size_t{100000}, max_json_depth + 1}) {
+    auto frame = R"({"type":"message","channel":"C1","blocks":)" +
+                 test::deep_json_text(depth - 1) + "}";
+    auto refused = box.add(1, frame);
+    CAF_REQUIRE(refused.has_value());
+    CAF_CHECK(refused->find("nests deeper than 128 levels") !=
+              std::string::npos);
+  }
+  CAF_CHECK_EQUAL(box.size(), 0u);
 }

@@ -8,6 +8,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "slackrtm/error.hpp"
+#include "tests/support/deep_json.hpp"
 
 using namespace slackrtm;
 
@@ -169,4 +170,10 @@ CAF_TEST(apps connections open answers a URL used as given or an error) {
                    "apps.connections.open", "invalid_auth", 200, nullptr)));
   CAF_CHECK(!refused.ok);
   CAF_CHECK_EQUAL(refused.error, "invalid_auth");
+}
+
+CAF_TEST(a response nested 100000 levels deep is acked without it) {
+  socket_mode_protocol protocol;
+  auto deep = R"({"blocks":)" + test::deep_json_text(100000) + "}";
+  CAF_CHECK_EQUAL(protocol.ack_with("e-9", deep), R"({"envelope_id":"e-9"})");
 }

@@ -11,6 +11,8 @@
 #include <caf/test/unit_test.hpp>
 
 #include "slackrtm/client.hpp"
+#include "tests/support/deep_json.hpp"
+#include "util/json_depth.hpp"
 
 using namespace slackrtm;
 
@@ -148,4 +150,18 @@ CAF_TEST(handlers take the event or the json tree) {
   by_event(ctx, ev);
   by_tree(ctx, ev);
   CAF_CHECK_EQUAL(got, "hihi");
+}
+
+CAF_TEST(frames nested deeper than the bound are refused) {
+  std::string error;
+  for (std::size_t depth : {std::size_t{100000}, max_json_depth + 1}) {
+    auto text = R"({"type":"message","blocks":)" +
+                test::deep_json_text(depth - 1) + "}";
+    CAF_CHECK(!event::parse(text, &error));
+    CAF_CHECK(error.find("deep") != std::string::npos);
+  }
+  // At the bound, the frame and its tree are fine.
+  auto ev = parsed(R"({"type":"message","blocks":)" +
+                   test::deep_json_text(max_json_depth - 1) + "}");
+  CAF_CHECK(ev.json()["blocks"].is_array());
 }

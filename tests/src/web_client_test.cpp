@@ -1,0 +1,91 @@
+// The Web API client against a scripted HTTP server: answers nested too
+// deep, parameters nested too deep.
+#define CAF_SUITE web_client
+
+#include "slackrtm/web_client.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include "slackrtm/error.hpp"
+#include "tests/support/deep_json.hpp"
+#include "tests/support/http_stub.hpp"
+
+using namespace slackrtm;
+using namespace std::chrono_literals;
+
+namespace {
+
+web_client_options options_for(const test::http_stub& server) {
+  web_client_options opts;
+  opts.token = "xoxb-test";
+  opts.base_url = server.base_url();
+  opts.timeout = 5000ms;
+  opts.proxy = "direct";
+  return opts;
+}
+
+// Slack's error code of the api_error `f` throws; "" when it throws none.
+template <class F>
+std::string api_error_of(F f) {
+  try {
+    f();
+  } catch (const api_error& ex) {
+    return ex.error();
+  }
+  return {};
+}
+
+// The kind of exception `f` throws: "transport", "invalid_argument",
+// "api" or "none".
+template <class F>
+std::string failure_kind(F f) {
+  try {
+    f();
+  } catch (const transport_error&) {
+    return "transport";
+  } catch (const std::invalid_argument&) {
+    return "invalid_argument";
+  } catch (const api_error&) {
+    return "api";
+  }
+  return "none";
+}
+
+} // namespace
+
+CAF_TEST(an answer nested 100000 levels deep fails with json_too_deep) {
+  test::http_stub server{[](const test::http_stub::request&) {
+    test::http_stub::reply out;
+    out.body = R"({"ok":true,"url":"wss://example.invalid/","self":)" +
+               test::deep_json_text(100000) + "}";
+    return out;
+  }};
+  web_client web{options_for(server)};
+  CAF_CHECK_EQUAL(api_error_of([&] { web.api_call("rtm.connect"); }),
+                  "json_too_deep");
+}
+
+CAF_TEST(parameters nested 100000 levels deep are refused before sending) {
+  test::http_stub server{
+      [](const test::http_stub::request&) { return test::http_stub::reply{}; }};
+  auto deep = nlohmann::json{{"channel", "C1"}};
+  deep["blocks"] = test::deep_json_tree(100000);
+  web_client web{options_for(server)};
+  CAF_CHECK_EQUAL(failure_kind([&] { web.api_call("chat.postMessage", deep); }),
+                  "invalid_argument");
+  CAF_CHECK_EQUAL(
+      failure_kind([&] { web.api_call_json("chat.postMessage", deep); }),
+      "invalid_argument");
+  CAF_CHECK_EQUAL(failure_kind([&] { web.api_get("users.info", deep); }),
+                  "invalid_argument");
+  CAF_CHECK_EQUAL(server.requests(), 0u);
+  // A node's client relays its calls as text: the same refusal comes first.
+  web_client relayed{
+      options_for(server),
+      [](std::string_view, std::string_view, const nlohmann::json& params) {
+        return nlohmann::json{{"ok", true}, {"echo", params.dump()}};
+      }};
+  CAF_CHECK_EQUAL(
+      failure_kind([&] { relayed.api_call("chat.postMessage", deep); }),
+      "invalid_argument");
+}
