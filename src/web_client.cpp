@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
+#include <unordered_set>
 
 #include "slackrtm/error.hpp"
 #include "transport/http_client.hpp"
-#include "util/task_pool.hpp"
 #include "util/json_depth.hpp"
+#include "util/task_pool.hpp"
 #include "util/url.hpp"
 
 namespace slackrtm {
@@ -65,6 +66,7 @@ struct web_client::impl {
                       std::string body, std::string verb = "POST") {
     http_request req;
     req.method = std::move(verb);
+    req.idempotent = req.method == "GET";
     req.url = options.base_url + std::string{method};
     if (req.method == "GET") {
       if (!body.empty())
@@ -108,10 +110,10 @@ struct web_client::impl {
         }
         throw api_error(name, "ratelimited", 429, parse(res.body));
       }
-      auto answer = parse(res.body);
-      if (!answer.is_object()) {
       if (json_too_deep(res.body))
         throw api_error(name, "json_too_deep", res.status, nullptr);
+      auto answer = parse(res.body);
+      if (!answer.is_object()) {
         auto code = res.status == 200 ? std::string{"invalid_response"}
                                       : "http_" + std::to_string(res.status);
         throw api_error(name, code, res.status, std::move(answer));
@@ -128,6 +130,8 @@ struct web_client::impl {
     }
   }
 
+  // The answer as JSON; a discarded value when it is not JSON or nests
+  // deeper than `max_json_depth` (its copies would recurse that deep).
   static nlohmann::json parse(const std::string& body) {
     return parse_json(body);
   }
@@ -140,8 +144,6 @@ struct web_client::impl {
       throw std::invalid_argument(std::string{method} +
                                   ": parameters nest deeper than " +
                                   std::to_string(max_json_depth) + " levels");
-  // The answer as JSON; a discarded value when it is not JSON or nests
-  // deeper than `max_json_depth` (its copies would recurse that deep).
   }
 };
 
@@ -161,26 +163,26 @@ web_client::~web_client() = default;
 
 nlohmann::json web_client::api_call(std::string_view method,
                                     const nlohmann::json& params) {
+  impl::check_depth(method, params);
   if (impl_->via)
     return impl_->via("form", method, params);
-  impl::check_depth(method, params);
   return impl_->call(method, "application/x-www-form-urlencoded",
                      form_body(params));
 }
 
 nlohmann::json web_client::api_call_json(std::string_view method,
                                          const nlohmann::json& params) {
+  impl::check_depth(method, params);
   if (impl_->via)
     return impl_->via("json", method, params);
-  impl::check_depth(method, params);
   return impl_->call(method, "application/json; charset=utf-8", params.dump());
 }
 
 nlohmann::json web_client::api_get(std::string_view method,
                                    const nlohmann::json& params) {
+  impl::check_depth(method, params);
   if (impl_->via)
     return impl_->via("get", method, params);
-  impl::check_depth(method, params);
   return impl_->call(method, {}, form_body(params), "GET");
 }
 
@@ -227,6 +229,8 @@ std::vector<nlohmann::json> web_client::paginate(std::string_view method,
     throw std::invalid_argument("paginate: params must be a JSON object");
   if (limit > 0)
     params["limit"] = limit;
+  // A server that hands out a cursor again would be paged forever.
+  std::unordered_set<std::string> cursors;
   for (std::size_t page = 0; max_pages == 0 || page < max_pages; ++page) {
     auto answer = api_call(method, params);
     if (auto list = answer.find(key); list != answer.end() && list->is_array())
@@ -238,6 +242,9 @@ std::vector<nlohmann::json> web_client::paginate(std::string_view method,
       cursor = meta->value("next_cursor", std::string{});
     if (cursor.empty())
       break;
+    if (!cursors.insert(cursor).second)
+      throw api_error(std::string{method}, "repeated_cursor", 200,
+                      std::move(answer));
     params["cursor"] = cursor;
   }
   return items;

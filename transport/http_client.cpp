@@ -7,6 +7,8 @@
 #include <mutex>
 #include <optional>
 
+#include <poll.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -56,6 +58,16 @@ struct connection {
 
 std::string describe(const url_parts& url) {
   return url.scheme + "://" + url.host_header();
+}
+
+// True when an idle kept-alive connection has anything to read: the
+// server's FIN (it closed the connection), a TLS alert, or stray bytes. A
+// request must not go out on it.
+bool peer_spoke(connection& conn) {
+  pollfd fd{};
+  fd.fd = conn.lowest().socket().native_handle();
+  fd.events = POLLIN;
+  return ::poll(&fd, 1, 0) != 0;
 }
 
 } // namespace
@@ -156,17 +168,23 @@ struct http_client::impl {
     return conn;
   }
 
-  // Sends `req` and reads the answer; nullopt when the connection turned out
-  // to be closed by the server (a stale keep-alive connection).
+  // Sends `req` and reads the answer; nullopt on failure (`ec` says why,
+  // `written` how many bytes of the request went out).
   std::optional<http::response<http::string_body>>
   exchange(connection& conn, http::request<http::string_body>& req,
-           beast::error_code& ec) {
+           beast::error_code& ec, std::size_t& written) {
     conn.lowest().expires_after(timeout);
+    written = 0;
     ec = conn.run([&](auto done) {
+      auto count = [&written, done](beast::error_code e,
+                                    std::size_t n) mutable {
+        written = n;
+        done(e);
+      };
       if (conn.tls)
-        http::async_write(*conn.tls, req, done);
+        http::async_write(*conn.tls, req, count);
       else
-        http::async_write(*conn.plain, req, done);
+        http::async_write(*conn.plain, req, count);
     });
     if (ec)
       return std::nullopt;
@@ -211,17 +229,26 @@ http_response http_client::perform(const http_request& request) {
   req.body() = request.body;
   req.prepare_payload();
   auto key = url->scheme + "://" + url->host + ":" + url->port;
-  // A pooled connection may have been closed by the server meanwhile: then
-  // try once more on a fresh one. A fresh connection's failure is final.
+  // A pooled connection may have been closed by the server meanwhile.
+  // Seen before writing (the server's FIN already arrived), it is dropped.
+  // Failing after that, the request goes once more on a fresh connection
+  // only if nothing of it was written, or if it is idempotent: otherwise
+  // the server may have received it, and a POST would post twice (the web
+  // client's own retries, off by default, decide about those). A fresh
+  // connection's failure is final.
   for (;;) {
     auto conn = impl_->take(key);
+    while (conn && peer_spoke(*conn))
+      conn = impl_->take(key);
     auto reused = conn != nullptr;
     if (!conn)
       conn = impl_->open(*url);
     beast::error_code ec;
-    auto res = impl_->exchange(*conn, req, ec);
+    std::size_t written = 0;
+    auto res = impl_->exchange(*conn, req, ec, written);
     if (!res) {
-      if (reused && ec != beast::error::timeout)
+      if (reused && ec != beast::error::timeout &&
+          (written == 0 || request.idempotent))
         continue;
       throw transport_error(request.method + " " + describe(*url) +
                             url->target + " failed: " + ec.message());

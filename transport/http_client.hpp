@@ -24,6 +24,11 @@ struct http_request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type;
   std::string body;
+  /// True when the server may see the request twice without harm (GET). A
+  /// kept-alive connection that fails after the request went out is then
+  /// retried on a fresh one; otherwise it is retried only when nothing of
+  /// the request was written, since the server may have acted on it.
+  bool idempotent = false;
 };
 
 /// One response.

@@ -84,7 +84,8 @@ public:
   /// page after page, following `response_metadata.next_cursor`, and
   /// returns the items of every page's `key` (`"members"`, `"channels"`)
   /// in order. `limit` is the page size asked for; `max_pages` stops early
-  /// (0: all pages). Throws like `api_call`.
+  /// (0: all pages). Throws like `api_call`, and `api_error` with the code
+  /// `repeated_cursor` when a page hands out a cursor already followed.
   std::vector<nlohmann::json>
   paginate(std::string_view method, nlohmann::json params, std::string_view key,
            std::size_t limit = 200, std::size_t max_pages = 0);

@@ -1,5 +1,6 @@
 // The Web API client against a scripted HTTP server: answers nested too
-// deep, parameters nested too deep.
+// deep, parameters nested too deep, a repeated cursor, and which requests
+// go out again after a kept-alive connection fails.
 #define CAF_SUITE web_client
 
 #include "slackrtm/web_client.hpp"
@@ -51,6 +52,14 @@ std::string failure_kind(F f) {
   return "none";
 }
 
+// Reads the second request, then closes its connection without answering.
+test::http_stub::reply
+drop_second_request(const test::http_stub::request& req) {
+  test::http_stub::reply out;
+  out.drop = req.number == 2;
+  return out;
+}
+
 } // namespace
 
 CAF_TEST(an answer nested 100000 levels deep fails with json_too_deep) {
@@ -88,4 +97,62 @@ CAF_TEST(parameters nested 100000 levels deep are refused before sending) {
   CAF_CHECK_EQUAL(
       failure_kind([&] { relayed.api_call("chat.postMessage", deep); }),
       "invalid_argument");
+}
+
+CAF_TEST(paginate stops with an error on a repeated cursor) {
+  test::http_stub server{[](const test::http_stub::request& req) {
+    test::http_stub::reply out;
+    // The same cursor every time (up to a bound, so that the loop this
+    // test guards against ends too).
+    out.body = req.number < 50 ? R"({"ok":true,"members":[1],)"
+                                 R"("response_metadata":{"next_cursor":"abc"}})"
+                               : R"({"ok":true,"members":[1]})";
+    return out;
+  }};
+  web_client web{options_for(server)};
+  CAF_CHECK_EQUAL(api_error_of([&] {
+                    web.paginate("users.list", nlohmann::json::object(),
+                                 "members");
+                  }),
+                  "repeated_cursor");
+  CAF_CHECK_EQUAL(server.requests(), 2u);
+}
+
+CAF_TEST(a POST that fails on a reused connection is not sent again) {
+  // The second request on the first connection arrives but the connection
+  // dies before the answer: Slack may have posted it.
+  test::http_stub server{drop_second_request};
+  web_client web{options_for(server)};
+  web.api_call("chat.postMessage", {{"channel", "C1"}, {"text", "one"}});
+  CAF_CHECK_EQUAL(
+      failure_kind([&] {
+        web.api_call("chat.postMessage", {{"channel", "C1"}, {"text", "two"}});
+      }),
+      "transport");
+  CAF_CHECK_EQUAL(server.requests(), 2u);
+}
+
+CAF_TEST(a GET that fails on a reused connection goes again on a new one) {
+  test::http_stub server{drop_second_request};
+  web_client web{options_for(server)};
+  web.api_get("users.info", {{"user", "U1"}});
+  CAF_CHECK_EQUAL(failure_kind([&] { web.api_get("users.info"); }), "none");
+  CAF_CHECK_EQUAL(server.requests(), 3u);
+}
+
+CAF_TEST(a POST skips an idle connection the server has closed) {
+  test::http_stub server{[](const test::http_stub::request& req) {
+    test::http_stub::reply out;
+    out.close_after = req.number == 1;
+    return out;
+  }};
+  web_client web{options_for(server)};
+  web.api_call("chat.postMessage", {{"channel", "C1"}, {"text", "one"}});
+  CAF_REQUIRE(server.wait_closed(1, 5s));
+  CAF_CHECK_EQUAL(
+      failure_kind([&] {
+        web.api_call("chat.postMessage", {{"channel", "C1"}, {"text", "two"}});
+      }),
+      "none");
+  CAF_CHECK_EQUAL(server.requests(), 2u);
 }
