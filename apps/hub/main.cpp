@@ -29,7 +29,9 @@ const char* usage =
     "                        (xapp-...) after the bot token, the workspace\n"
     "                        is served over Socket Mode, else over RTM.\n"
     "                        SIGHUP re-reads it (default: $SLACKRTM_TOKENS,\n"
-    "                        the same items comma-separated)\n"
+    "                        the same items comma-separated; without it,\n"
+    "                        one workspace from SLACK_BOT_TOKEN and\n"
+    "                        SLACK_APP_TOKEN as below)\n"
     "  --secret-file=PATH    what nodes must present (default:\n"
     "                        $SLACKRTM_HUB_SECRET)\n"
     "  --expect=TYPES        hold these event types for nodes from the start\n"
@@ -104,7 +106,18 @@ std::optional<workspace_list> read_tokens(const std::string& file) {
     return result;
   }
   auto env = std::getenv("SLACKRTM_TOKENS");
-  std::stringstream items{env ? env : ""};
+  if (!env || !*env) {
+    // One workspace from the variables every other program reads, as
+    // --help says (common_usage).
+    auto bot = std::getenv("SLACK_BOT_TOKEN");
+    if (!bot || !*bot)
+      bot = std::getenv("SLACK_API_TOKEN");
+    auto app = std::getenv("SLACK_APP_TOKEN");
+    if (bot && *bot)
+      result.emplace("workspace-1", workspace_tokens{bot, app ? app : ""});
+    return result;
+  }
+  std::stringstream items{env};
   while (std::getline(items, line, ','))
     if (!add_item(line, result, unnamed)) {
       std::cerr << "slackrtm-hub: SLACKRTM_TOKENS: want comma-separated "
@@ -206,7 +219,7 @@ int main(int argc, char** argv) {
     return 2;
   if (wanted->empty()) {
     std::cerr << "slackrtm-hub: no workspace: pass --tokens-file or set "
-                 "SLACKRTM_TOKENS\n";
+                 "SLACKRTM_TOKENS or SLACK_BOT_TOKEN\n";
     return 2;
   }
   try {

@@ -35,10 +35,13 @@ class HubTest(SimTestCase):
 
     # -- helpers -------------------------------------------------------------
 
-    def start_hub(self, *args, tokens=None, tokens_file=None, port=0):
+    def start_hub(self, *args, tokens=None, tokens_file=None, port=0,
+                  bot_token=None):
         env = {"SLACKRTM_HUB_SECRET": SECRET}
         if tokens is not None:
             env["SLACKRTM_TOKENS"] = tokens
+        if bot_token is not None:
+            env["SLACK_BOT_TOKEN"] = bot_token
         self.port_file = os.path.join(self.sim.dir, "hub-port")
         extra = [f"--tokens-file={tokens_file}"] if tokens_file else []
         hub = self.start("slackrtm-hub", f"--api-url={self.sim.api_url}",
@@ -112,6 +115,18 @@ class HubTest(SimTestCase):
         every = lines_a + lines_b
         self.assertEqual(sum(line.endswith("[one]") for line in every), 30)
         self.assertEqual(sum(line.endswith("[two]") for line in every), 30)
+
+    def test_the_hub_takes_slack_bot_token_as_its_help_says(self):
+        help_text = subprocess.run(
+            [os.path.join(harness.BIN, "slackrtm-hub"), "--help"],
+            capture_output=True, text=True, check=True).stdout
+        self.assertIn("SLACK_BOT_TOKEN", help_text)
+        self.start_hub(bot_token=harness.TOKEN)
+        self.wait_connected(1)
+        node = self.start_node()
+        self.wait_joined(node)
+        ts = self.say(TEAM_ONE, "C0GENERAL", "Hello")
+        self.wait_answered([(TEAM_ONE, ts)])
 
     def test_a_socket_mode_app_and_an_rtm_workspace_share_the_nodes(self):
         hub = self.start_hub(
