@@ -131,8 +131,9 @@ void connection_actor_state::on_connect_result(connect_result& res) {
                 identity["self"].value("id", std::string{}));
   cfg_.shared->set_identity(std::move(identity));
   log.info("opening socket to ", host_of(res.url));
-  session_ = cfg_.transport->open(
-      res.url, std::make_shared<mailbox_listener>(handle()), session_id_);
+  session_ = cfg_.transport->open(res.url,
+                                  std::make_shared<mailbox_listener>(handle()),
+                                  session_id_, cfg_.read_ahead);
   if (reading_paused_ && session_)
     session_->pause_reading(true);
 }
@@ -147,7 +148,7 @@ void connection_actor_state::on_binary(std::uint64_t session,
   if (session != session_id_)
     return;
   if (session_)
-    session_->frame_done(1);
+    session_->frame_done(1, size);
   ++frames_seen_;
   drop_malformed("binary", size);
 }
@@ -259,12 +260,15 @@ void connection_actor_state::take_frames() {
   session->take_frames(frames_);
   auto frames = std::move(frames_);
   frames_.clear();
+  std::size_t bytes = 0;
+  for (auto& text : frames)
+    bytes += text.size();
   for (auto& text : frames) {
     if (gone_)
       break;
     on_frame(std::move(text));
   }
-  session->frame_done(static_cast<std::uint32_t>(frames.size()));
+  session->frame_done(static_cast<std::uint32_t>(frames.size()), bytes);
   frames.clear();
   // The buffer's capacity is kept for the next batch.
   if (!gone_)

@@ -63,6 +63,8 @@ struct connection_config {
   /// How long an envelope's acknowledgement waits for its handler's
   /// response (Slack's deadline is 3 s) before it goes out without one.
   std::chrono::milliseconds response_deadline{2500};
+  /// How far the socket reads ahead of this actor (frames and bytes).
+  read_ahead_limits read_ahead;
 };
 
 /// The connection actor's state, with one member function per message.

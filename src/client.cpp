@@ -166,6 +166,7 @@ struct client::impl {
     else
       conn.pong_timeout = 2 * options.ping_interval;
     conn.response_deadline = options.response_deadline;
+    conn.read_ahead.bytes = options.read_ahead_bytes;
     conn.require_secure_socket = options.api_url.rfind("https://", 0) == 0;
     conn.shared = shared;
     conn.protocol = protocol;

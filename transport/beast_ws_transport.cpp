@@ -62,12 +62,14 @@ public:
   beast_session(net::io_context& ioc, url_parts url,
                 std::optional<proxy_server> proxy,
                 std::shared_ptr<ws_listener> listener, std::uint64_t id,
-                std::chrono::milliseconds timeout, Ts&&... stream_args)
+                std::chrono::milliseconds timeout, read_ahead_limits limits,
+                Ts&&... stream_args)
       // One thread runs the io_context: its executor is already a strand.
       : resolver_(ioc.get_executor()),
         ws_(ioc.get_executor(), std::forward<Ts>(stream_args)...),
         url_(std::move(url)), proxy_(std::move(proxy)),
-        listener_(std::move(listener)), id_(id), timeout_(timeout) {
+        listener_(std::move(listener)), id_(id), timeout_(timeout),
+        window_(limits) {
     // nop
   }
 
@@ -109,13 +111,12 @@ public:
     announced_ = false;
   }
 
-  void frame_done(std::uint32_t n) override {
-    auto left = unprocessed_.fetch_sub(n) - n;
-    // Seen together with the reader's store of `starved_` (both seq_cst):
-    // either it sees this count, or this sees its flag.
-    if (left <= frame_window / 2 && starved_.exchange(false))
-      net::post(ws_.get_executor(),
-                [self = this->shared_from_this()] { self->read_if_allowed(); });
+  void frame_done(std::uint32_t n, std::size_t bytes) override {
+    if (window_.done(n, bytes))
+      net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+        self->starved_ = false;
+        self->read_if_allowed();
+      });
   }
 
   void ping(std::string payload) override {
@@ -319,13 +320,12 @@ private:
       flush();
       listener_->binary(id_, buffer_.size());
     }
-    buffer_.consume(buffer_.size());
-    if (unprocessed_.fetch_add(1) + 1 >= frame_window) {
+    auto size = buffer_.size();
+    buffer_.consume(size);
+    if (!window_.delivered(size)) {
       flush();
       starved_ = true;
-      // The listener may have caught up before the flag was set.
-      if (unprocessed_.load() > frame_window / 2 || !starved_.exchange(false))
-        return false;
+      return false;
     }
     return true;
   }
@@ -444,8 +444,8 @@ private:
   bool paused_ = false;
   // Frames sent to the listener and not yet processed; starved: reading
   // waits for the listener to catch up (see ws_session::frame_done).
-  std::atomic<std::uint32_t> unprocessed_{0};
-  std::atomic<bool> starved_{false};
+  read_window window_;
+  bool starved_ = false;
   // Text frames for the listener to take; announced: a report is on its
   // way (`ready`) and the listener has not taken the frames yet.
   std::mutex inbox_mtx_;
@@ -484,7 +484,8 @@ public:
 
   std::shared_ptr<ws_session> open(const std::string& url,
                                    std::shared_ptr<ws_listener> listener,
-                                   std::uint64_t id) override {
+                                   std::uint64_t id,
+                                   read_ahead_limits limits) override {
     auto parts = parse_url(url);
     if (!parts || (parts->scheme != "ws" && parts->scheme != "wss")) {
       listener->closed(id, "not a WebSocket URL");
@@ -497,13 +498,13 @@ public:
     if (parts->secure()) {
       auto s = std::make_shared<beast_session<tls_stream>>(
           ioc_, std::move(*parts), std::move(proxy), std::move(listener), id,
-          timeout_, *tls_ctx_);
+          timeout_, limits, *tls_ctx_);
       s->start();
       return s;
     }
     auto s = std::make_shared<beast_session<plain_stream>>(
         ioc_, std::move(*parts), std::move(proxy), std::move(listener), id,
-        timeout_);
+        timeout_, limits);
     s->start();
     return s;
   }

@@ -11,6 +11,7 @@
 
 #include "slackrtm/options.hpp"
 #include "transport/proxy.hpp"
+#include "transport/read_window.hpp"
 
 namespace slackrtm {
 
@@ -69,14 +70,11 @@ public:
   /// queue, so under load one message carries many frames. Thread-safe.
   virtual void take_frames(std::vector<std::string>& out) = 0;
 
-  /// The listener has processed `n` frames (taken, or `binary`). A
-  /// session reads at most `frame_window` frames ahead of the listener, so
-  /// that a listener slower than the socket does not pile frames up in
-  /// memory. Thread-safe.
-  virtual void frame_done(std::uint32_t n) = 0;
-
-  /// Frames a session delivers ahead of `frame_done` at most.
-  static constexpr std::uint32_t frame_window = 256;
+  /// The listener has processed `n` frames of `bytes` bytes in all (taken,
+  /// or `binary`). A session reads at most its `read_ahead_limits` (frames
+  /// and bytes) ahead of the listener, so that a listener slower than the
+  /// socket does not pile frames up in memory. Thread-safe.
+  virtual void frame_done(std::uint32_t n, std::size_t bytes) = 0;
 };
 
 /// Opens WebSocket sessions.
@@ -85,10 +83,10 @@ public:
   virtual ~ws_transport() = default;
 
   /// Opens `url` (`ws://` or `wss://`, query string kept as given) and reports
-  /// to `listener`. Never blocks.
+  /// to `listener`, reading at most `limits` ahead of it. Never blocks.
   virtual std::shared_ptr<ws_session>
   open(const std::string& url, std::shared_ptr<ws_listener> listener,
-       std::uint64_t session) = 0;
+       std::uint64_t session, read_ahead_limits limits) = 0;
 };
 
 /// The real transport: Boost.Beast on an io_context thread of its own, TLS

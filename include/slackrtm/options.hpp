@@ -123,6 +123,11 @@ struct client_options {
   /// waits in TCP's buffers instead of in memory, and nothing is dropped.
   /// Counted in `stats().read_pauses`. 0: no bound.
   std::size_t max_pending_events = 1000;
+  /// Bytes of frames the socket reads ahead of their parsing at most (as
+  /// well as 256 frames): a flood of large frames then waits in TCP's
+  /// buffers, not in memory. One frame larger than this (up to 16 MiB)
+  /// still goes through alone.
+  std::size_t read_ahead_bytes = 4 * 1024 * 1024;
   /// Certificate checks.
   tls_options tls;
   /// HTTP proxy for the Web API and the socket (see

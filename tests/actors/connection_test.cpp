@@ -192,6 +192,23 @@ CAF_TEST(malformed frames are counted reported and dropped) {
   CAF_CHECK(!exit_why);
 }
 
+CAF_TEST(the socket hears the bytes of the frames processed) {
+  self->send_exit(conn, caf::exit_reason::user_shutdown);
+  drain();
+  cfg.read_ahead.bytes = 12345;
+  spawn_connection();
+  connect();
+  CAF_CHECK_EQUAL(transport->limits.bytes, 12345u);
+  auto& session = *transport->session;
+  auto before = session.processed_bytes;
+  std::string one = R"({"type":"message","channel":"C1","text":"one"})";
+  session.queued = {one, "not json"};
+  self->send(conn, ws_ready{transport->session_id});
+  self->send(conn, ws_binary{transport->session_id, 1000});
+  drain();
+  CAF_CHECK_EQUAL(session.processed_bytes - before, one.size() + 8 + 1000);
+}
+
 CAF_TEST(queued frames are taken at once and sent on as one batch) {
   connect();
   auto& session = *transport->session;

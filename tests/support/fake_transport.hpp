@@ -21,8 +21,9 @@ struct fake_session : ws_session {
   bool paused = false;
   /// Frames for the actor to take after a `ws_ready` (or a `ws_closed`).
   std::vector<std::string> queued;
-  /// Frames the actor said it processed.
+  /// Frames the actor said it processed, and their bytes.
   std::uint32_t processed = 0;
+  std::size_t processed_bytes = 0;
 
   void send(std::string text) override { sent.push_back(std::move(text)); }
   void take_frames(std::vector<std::string>& out) override {
@@ -30,7 +31,10 @@ struct fake_session : ws_session {
       out.push_back(std::move(text));
     queued.clear();
   }
-  void frame_done(std::uint32_t n) override { processed += n; }
+  void frame_done(std::uint32_t n, std::size_t bytes) override {
+    processed += n;
+    processed_bytes += bytes;
+  }
   void ping(std::string payload) override {
     pings.push_back(std::move(payload));
   }
@@ -54,11 +58,15 @@ struct fake_transport : ws_transport {
   std::vector<std::string> urls;
   std::shared_ptr<fake_session> session;
   std::uint64_t session_id = 0;
+  /// The read-ahead bounds of the last session opened.
+  read_ahead_limits limits;
 
   std::shared_ptr<ws_session> open(const std::string& url,
                                    std::shared_ptr<ws_listener>,
-                                   std::uint64_t id) override {
+                                   std::uint64_t id,
+                                   read_ahead_limits read_ahead) override {
     urls.push_back(url);
+    limits = read_ahead;
     session = std::make_shared<fake_session>();
     session_id = id;
     return session;
