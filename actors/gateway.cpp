@@ -7,6 +7,7 @@
 
 #include "actors/client_origin.hpp"
 #include "actors/relay.hpp"
+#include "util/json_depth.hpp"
 #include "util/logger.hpp"
 
 namespace slackrtm {
@@ -124,9 +125,12 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
           std::string& params) -> caf::result<relay_answer> {
         if (!admitted(ticket))
           return relay_refusal("not admitted by the hub");
-        auto args = nlohmann::json::parse(params, nullptr, false);
+        // Depth-checked: the tree is copied (recursively) below.
+        auto args = parse_json(params);
         if (!args.is_object())
-          return relay_refusal("relayed parameters are not a JSON object");
+          return relay_refusal("relayed parameters are not a JSON object "
+                               "(nested at most " +
+                               std::to_string(max_json_depth) + " levels)");
         auto me = caf::actor_cast<gateway_actor>(self);
         return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
           auto owner = target.owner;
@@ -147,9 +151,11 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
           std::string& frame) -> caf::result<relay_answer> {
         if (!admitted(ticket))
           return relay_refusal("not admitted by the hub");
-        auto body = nlohmann::json::parse(frame, nullptr, false);
+        auto body = parse_json(frame);
         if (!body.is_object())
-          return relay_refusal("a frame must be a JSON object");
+          return relay_refusal("a frame must be a JSON object (nested at "
+                               "most " +
+                               std::to_string(max_json_depth) + " levels)");
         auto me = caf::actor_cast<gateway_actor>(self);
         return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
           target.owner->send_async(body, [me, id](nlohmann::json reply,

@@ -3,6 +3,7 @@
 #include "actors/relay.hpp"
 
 #include "slackrtm/error.hpp"
+#include "util/json_depth.hpp"
 
 namespace slackrtm {
 
@@ -47,7 +48,8 @@ relay_answer run_relayed(const std::function<nlohmann::json()>& call) {
 
 nlohmann::json unpack_relayed(const relay_answer& x,
                               const std::string& method) {
-  auto body = nlohmann::json::parse(x.body, nullptr, false);
+  // The hub's answer is checked as any Web API answer is.
+  auto body = parse_json(x.body);
   if (x.ok) {
     if (body.is_discarded())
       throw transport_error("the hub's answer to " + method + " is not JSON");

@@ -20,6 +20,7 @@
 #include "slackrtm/web_client.hpp"
 #include "src/handler_list.hpp"
 #include "transport/tls_tunnel.hpp"
+#include "util/json_depth.hpp"
 #include "util/logger.hpp"
 
 namespace slackrtm {
@@ -85,7 +86,7 @@ private:
       auto answer = relay_and_wait(relay_, std::move(req));
       if (!answer.ok)
         return nlohmann::json::object(); // asked again next time
-      info_ = nlohmann::json::parse(answer.body, nullptr, false);
+      info_ = parse_json(answer.body);
       if (!info_.is_object())
         info_ = nlohmann::json::object();
     }

@@ -92,10 +92,10 @@ struct fixture : slackrtm::test::fixture {
     return answer();
   }
 
-  relay_answer call(const std::string& ticket) {
+  relay_answer call(const std::string& ticket,
+                    const std::string& params = "{}") {
     self->send(gw, webapi_atom::value, ticket, std::uint32_t{1},
-               std::string{"form"}, std::string{"chat.postMessage"},
-               std::string{"{}"});
+               std::string{"form"}, std::string{"chat.postMessage"}, params);
     return answer();
   }
 };
@@ -161,6 +161,23 @@ CAF_TEST(calls need a live ticket) {
   drain();
   CAF_CHECK_EQUAL(call(ticket).error, "not admitted by the hub");
   CAF_CHECK_EQUAL(told->back(), "dropped");
+}
+
+CAF_TEST(relayed json nested too deep is refused before any copy of it) {
+  auto node = sys.spawn(idle_relay, 0);
+  auto ticket = admit("s3cret-value", node).body;
+  // 100,000 levels: a recursive copy of its tree overflowed the stack.
+  auto deep =
+      R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto refused = call(ticket, deep);
+  CAF_CHECK(!refused.ok);
+  CAF_CHECK(refused.error.find("at most 128 levels") != std::string::npos);
+  self->send(gw, rtmsend_atom::value, ticket, std::uint32_t{1}, deep);
+  refused = answer();
+  CAF_CHECK(!refused.ok);
+  CAF_CHECK(refused.error.find("at most 128 levels") != std::string::npos);
+  // A shallow call still gets as far as the workspace (none here).
+  CAF_CHECK(call(ticket).error.find("no longer served") != std::string::npos);
 }
 
 CAF_TEST(a ticket counts only from the node it was issued to) {
