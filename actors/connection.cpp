@@ -90,10 +90,7 @@ connection_actor_state::make_behavior(connection_config cfg) {
       [this](hello_due_atom, std::uint64_t session) { on_hello_due(session); },
       [this](envelope_response& msg) { on_response(msg); },
       [this](ack_due_atom, std::string& id) { on_ack_due(id); },
-      [this](retire_atom) {
-        cfg_.shared->log->debug("closing the old socket: it was replaced");
-        shutdown(make_error(conn_errc::closed, "replaced after goodbye"));
-      },
+      [this](retire_atom) { on_retire(); },
       [this](caf::close_atom) {
         if (!draining_)
           cfg_.shared->state = connection_state::closed;
@@ -168,6 +165,30 @@ void connection_actor_state::on_closed(std::uint64_t session,
   }
   cfg_.shared->log->warning("socket lost: ", reason);
   shutdown(make_error(conn_errc::transient, "socket lost: " + reason));
+}
+
+void connection_actor_state::on_retire() {
+  // Frames already read are events still.
+  take_frames();
+  if (gone_)
+    return;
+  auto id = cfg_.shared->last_frame_id + 1;
+  auto ping =
+      session_ && !retire_ping_ ? cfg_.protocol->ping_frame(id) : std::string{};
+  if (ping.empty())
+    return retired();
+  // What the server wrote only here came before the successor's hello, so
+  // before this ping reaches it: once its pong is read, all of that is too.
+  // Closing at once lost the frames still on the wire.
+  cfg_.shared->last_frame_id = id;
+  retire_ping_ = id;
+  session_->send(std::move(ping));
+  self_->delayed_send(handle(), cfg_.pong_timeout, retire_atom::value);
+}
+
+void connection_actor_state::retired() {
+  cfg_.shared->log->debug("closing the old socket: it was replaced");
+  shutdown(make_error(conn_errc::closed, "replaced after goodbye"));
 }
 
 void connection_actor_state::on_ping() {
@@ -305,6 +326,8 @@ void connection_actor_state::on_event(event frame) {
                   socket_reply{meaning.reply_to, std::move(frame)});
     return;
   case frame_kind::pong:
+    if (retire_ping_ && meaning.reply_to == *retire_ping_)
+      return retired();
     if (own_pong(meaning.reply_to))
       return; // the keep-alive's own business: not an event for handlers
     // The application's own ping: its send settles with this pong.

@@ -98,6 +98,10 @@ private:
 
   // -- frames -----------------------------------------------------------------
 
+  // The supervisor retires this draining socket: closes it once the frames
+  // the server wrote before the successor's hello are read.
+  void on_retire();
+  void retired();
   // Processes every frame the session has queued, as one batch of events.
   void take_frames();
   // One text frame: parsed, then an event (or a reply, or dropped).
@@ -132,6 +136,8 @@ private:
   /// read (the server may send more before the new one says hello) until
   /// the supervisor retires it.
   bool draining_ = false;
+  /// The ping whose pong ends a retired socket (RTM).
+  std::optional<std::uint64_t> retire_ping_;
   /// A successor marks its events for deduplication until then.
   std::optional<caf::actor_clock::time_point> overlap_until_;
   /// Frames received on the current socket (for the silence check).

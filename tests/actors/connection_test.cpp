@@ -413,14 +413,42 @@ CAF_TEST(after goodbye the socket is read until the supervisor retires it) {
   frame(R"({"type":"message","channel":"C1","text":"late","ts":"1.5"})");
   CAF_CHECK_EQUAL(events->back()["text"], "late");
   CAF_CHECK_EQUAL(marks->back(), true);
-  // The successor said hello by now: retiring the old socket leaves the
-  // client connected.
+  // The successor said hello by now: the old socket is retired once what
+  // the server wrote only there is read. A frame read but not yet taken is
+  // still an event, and so is what comes before the pong of the ping it
+  // sends (the server wrote it before it saw the ping).
   shared->socket_up();
+  transport->session->queued.push_back(
+      R"({"type":"message","channel":"C1","text":"queued","ts":"1.6"})");
   self->send(conn, retire_atom::value);
   drain();
+  CAF_CHECK_EQUAL(events->back()["text"], "queued");
+  CAF_CHECK(!exit_why.has_value());
+  auto pings = transport->session->frames("ping");
+  CAF_REQUIRE_EQUAL(pings.size(), 1u);
+  auto id = pings.back()["id"].get<std::int64_t>();
+  frame(R"({"type":"message","channel":"C1","text":"wire","ts":"1.7"})");
+  CAF_CHECK_EQUAL(events->back()["text"], "wire");
+  CAF_CHECK(!exit_why.has_value());
+  frame(R"({"type":"pong","reply_to":)" + std::to_string(id) + "}");
   CAF_CHECK(exit_code() == conn_errc::closed);
   CAF_CHECK(transport->session->closed);
   CAF_CHECK(shared->state == connection_state::connected);
+  CAF_CHECK_EQUAL(events->back()["text"], "wire");
+}
+
+CAF_TEST(a retired socket whose pong does not come is closed after the pong
+             timeout) {
+  connect();
+  frame(R"({"type":"goodbye"})");
+  shared->socket_up();
+  self->send(conn, retire_atom::value);
+  drain();
+  CAF_CHECK(!exit_why.has_value());
+  advance_time(2s);
+  drain();
+  CAF_CHECK(exit_code() == conn_errc::closed);
+  CAF_CHECK(transport->session->closed);
 }
 
 CAF_TEST(a draining socket that ends is not a failure) {
