@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "apps/common/subprocess.hpp"
 #include "slackrtm/slackrtm.hpp"
@@ -736,6 +737,39 @@ CAF_TEST(the clients web client takes the retry options) {
   CAF_CHECK_EQUAL(rtm.web_client().auth_test().value("user_id", ""),
                   "U0BOT0001");
   CAF_CHECK_EQUAL(rtm.web_client().options().max_server_error_retries, 1);
+}
+
+CAF_TEST(a node that closes leaves the hub at once) {
+  slackrtm::hub_options hub_opts;
+  hub_opts.defaults = options();
+  hub_opts.secret = "node-secret";
+  slackrtm::hub hub{hub_opts};
+  hub.expect("message");
+  hub.add("one", "xoxb-sim-token");
+  auto port = hub.listen(0, "127.0.0.1");
+  hub.connect();
+  slackrtm::node_options node_opts;
+  node_opts.hub_port = port;
+  node_opts.secret = "node-secret";
+  node_opts.level = slackrtm::log_level::warning;
+  slackrtm::node node{node_opts};
+  std::atomic<int> handled{0};
+  node.on("message",
+          [&](slackrtm::context&, const nlohmann::json&) { ++handled; });
+  std::thread running{[&] { node.start(); }};
+  CAF_REQUIRE(wait_until([&] { return node.joined(); }, 10s));
+  CAF_REQUIRE(wait_until([&] { return hub.stats().node_workers > 0; }, 10s));
+  say("C1", "first");
+  CAF_REQUIRE(wait_until([&] { return handled == 1; }, 10s));
+  // close() tells the hub its workers leave; the node's actor system, and
+  // so its connection to the hub, live on until the node is destroyed.
+  node.close();
+  running.join();
+  CAF_CHECK(wait_until([&] { return hub.stats().node_workers == 0; }, 10s));
+  say("C1", "second");
+  CAF_CHECK(wait_until([&] { return hub.stats().held == 1; }, 10s));
+  CAF_CHECK_EQUAL(handled.load(), 1);
+  hub.close();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
