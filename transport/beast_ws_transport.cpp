@@ -422,7 +422,9 @@ private:
   }
 
   resolver resolver_;
-  websocket::stream<frame_aligned_stream<Stream>> ws_;
+  // No permessage-deflate: slackrtm never offers it, and without it Beast
+  // does not compile its zlib code (a large share of this file's build).
+  websocket::stream<frame_aligned_stream<Stream>, false> ws_;
   url_parts url_;
   std::optional<proxy_server> proxy_;
   std::shared_ptr<ws_listener> listener_;

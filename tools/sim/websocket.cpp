@@ -366,7 +366,9 @@ private:
         });
   }
 
-  websocket::stream<wire_layer<Stream>> ws_;
+  // No permessage-deflate (never negotiated here): without it Beast does not
+  // compile its zlib code (about 40% of this file's build time).
+  websocket::stream<wire_layer<Stream>, false> ws_;
   socket_registry& hub_;
   ws_protocol& protocol_;
   net::steady_timer flood_timer_;
