@@ -44,10 +44,7 @@ engine_options engine_options_for(const client_options& opts,
                                   std::shared_ptr<const logger> log) {
   engine_options result;
   result.scheduler_threads = opts.scheduler_threads;
-  result.tls = opts.tls;
-  result.timeout = opts.timeout;
-  result.proxy = opts.proxy;
-  result.no_proxy = opts.no_proxy;
+  result.web = opts;
   result.log = std::move(log);
   return result;
 }
@@ -60,8 +57,8 @@ engine::engine(const engine_options& options)
   config_ = make_system_config(options.scheduler_threads, options.network);
   system_ = std::make_unique<caf::actor_system>(*config_);
   transport_ = make_beast_ws_transport(
-      options.tls, options.timeout, log_,
-      make_proxy_settings(options.proxy, options.no_proxy));
+      options.web.tls, options.web.timeout, log_,
+      make_proxy_settings(options.web.proxy, options.web.no_proxy));
 }
 
 engine::~engine() {

@@ -24,11 +24,9 @@ namespace slackrtm {
 struct engine_options {
   /// Threads of CAF's scheduler (0: one per core).
   std::size_t scheduler_threads = 0;
-  /// Certificate checks, socket deadline and proxy of the socket transport.
-  tls_options tls;
-  std::chrono::milliseconds timeout{30000};
-  std::string proxy;
-  std::string no_proxy;
+  /// The socket transport takes its certificate checks, deadline and proxy
+  /// from these (`tls`, `timeout`, `proxy`, `no_proxy`), as the Web API does.
+  web_client_options web;
   std::shared_ptr<const logger> log;
   /// Load CAF's middleman (handler nodes join over the network).
   bool network = false;

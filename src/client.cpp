@@ -67,10 +67,10 @@ struct client::impl {
         shared(std::make_shared<client_state>(std::make_shared<const logger>(
             opts.level, opts.sink,
             std::vector<std::string>{opts.token, opts.app_token}))),
-        web(web_options(opts)), origin(self, std::move(name)) {
+        web(opts), origin(self, std::move(name)) {
     warn_if_in_clear();
     if (socket_mode()) {
-      auto app = web_options(opts);
+      web_client_options app = opts;
       app.token = opts.app_token;
       app_web = std::make_unique<slackrtm::web_client>(std::move(app));
     }
@@ -80,7 +80,7 @@ struct client::impl {
 
   // A plain http:// Web API on another machine gets the tokens in clear.
   void warn_if_in_clear() const {
-    auto url = parse_url(options.api_url);
+    auto url = parse_url(options.base_url);
     if (!url || url->secure())
       return;
     auto& host = url->host;
@@ -167,7 +167,7 @@ struct client::impl {
       conn.pong_timeout = 2 * options.ping_interval;
     conn.response_deadline = options.response_deadline;
     conn.read_ahead.bytes = options.read_ahead_bytes;
-    conn.require_secure_socket = options.api_url.rfind("https://", 0) == 0;
+    conn.require_secure_socket = options.base_url.rfind("https://", 0) == 0;
     conn.shared = shared;
     conn.protocol = protocol;
     if (socket_mode())

@@ -1,26 +1,9 @@
-// A client's options: checked, and the part its Web API client takes.
+// A client's options, checked.
 #include "src/client_options.hpp"
 
 #include <stdexcept>
 
 namespace slackrtm {
-
-web_client_options web_options(const client_options& opts) {
-  web_client_options result;
-  result.token = opts.token;
-  result.base_url = opts.api_url;
-  result.timeout = opts.timeout;
-  result.max_rate_limit_retries = opts.max_rate_limit_retries;
-  result.max_retry_after = opts.max_retry_after;
-  result.max_connection_error_retries = opts.max_connection_error_retries;
-  result.max_server_error_retries = opts.max_server_error_retries;
-  result.retry_backoff = opts.retry_backoff;
-  result.tls = opts.tls;
-  result.proxy = opts.proxy;
-  result.no_proxy = opts.no_proxy;
-  result.headers = opts.headers;
-  return result;
-}
 
 const client_options& checked(const client_options& opts) {
   if (opts.token.empty())

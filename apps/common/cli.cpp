@@ -63,7 +63,7 @@ std::optional<parsed> parse(int argc, char** argv, const char* program,
   parsed result;
   auto& opts = result.options;
   if (auto url = std::getenv("SLACK_API_URL"); url && *url)
-    opts.api_url = url;
+    opts.base_url = url;
   bool socket_mode = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -71,7 +71,7 @@ std::optional<parsed> parse(int argc, char** argv, const char* program,
     if (arg == "--help" || arg == "-h") {
       result.help = true;
     } else if (take(arg, "api-url", value)) {
-      opts.api_url = value;
+      opts.base_url = value;
     } else if (take(arg, "ping-interval", value)) {
       if (!parse_seconds(value, opts.ping_interval)) {
         std::cerr << program << ": --ping-interval wants a positive number "

@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
     conversation talk;
     slackrtm::client_options opts;
     opts.token = token;
-    opts.api_url = api_url;
+    opts.base_url = api_url;
     opts.level = slackrtm::log_level::warning;
     opts.skip_self_events = false;
     slackrtm::client watcher{opts};

@@ -62,11 +62,12 @@ struct web_client_options {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-/// Everything the client needs; only `token` is required.
-struct client_options {
-  /// The bot token (`xoxb-...`), for the Web API (and, without `app_token`,
-  /// for RTM's socket).
-  std::string token;
+/// Everything the client needs; only `token` is required. A client is a
+/// Web API client too: what it has from `web_client_options` configures its
+/// `web_client()` (`token` is the bot token, `xoxb-...`). The `token`
+/// (without `app_token`), `timeout`, `tls` and proxy settings serve the
+/// socket as well, and an `https://` `base_url` demands a `wss://` socket.
+struct client_options : web_client_options {
   /// Socket Mode: the app-level token (`xapp-...`, scope
   /// `connections:write`). When set, the client gets its events over Socket
   /// Mode (`apps.connections.open` with this token, for every socket) instead
@@ -83,9 +84,6 @@ struct client_options {
   /// `client::on_slash_command`) before it goes out without a response.
   /// Slack's deadline is 3 s.
   std::chrono::milliseconds response_deadline{2500};
-  /// Base URL of the Web API, e.g. `http://127.0.0.1:PORT/api/` for the
-  /// simulator.
-  std::string api_url = "https://slack.com/api/";
   /// How often the client pings the server over the socket.
   std::chrono::milliseconds ping_interval{5000};
   /// A socket silent for this long after a ping (no pong, no event) is
@@ -96,17 +94,6 @@ struct client_options {
   /// Worker actors per registered handler: how many conversations one handler
   /// serves at the same time (events of one conversation stay in order).
   std::size_t workers_per_handler = 4;
-  /// Deadline for one Web API exchange and for opening the socket.
-  std::chrono::milliseconds timeout{30000};
-  /// Retries of an HTTP 429 answer from the Web API.
-  int max_rate_limit_retries = 3;
-  /// Longest `Retry-After` waited out; a longer demand fails the call.
-  std::chrono::seconds max_retry_after{60};
-  /// Web API retries after a failed connection or an HTTP 5xx (see
-  /// `web_client_options`; off by default).
-  int max_connection_error_retries = 0;
-  int max_server_error_retries = 0;
-  std::chrono::milliseconds retry_backoff{500};
   /// First reconnect delay ceiling; later ones double up to `max_backoff`.
   std::chrono::milliseconds min_backoff{250};
   /// Longest wait between two reconnect attempts.
@@ -128,16 +115,6 @@ struct client_options {
   /// buffers, not in memory. One frame larger than this (up to 16 MiB)
   /// still goes through alone.
   std::size_t read_ahead_bytes = 4 * 1024 * 1024;
-  /// Certificate checks.
-  tls_options tls;
-  /// HTTP proxy for the Web API and the socket (see
-  /// `web_client_options::proxy`: a URL, `"direct"`, or empty for the
-  /// environment).
-  std::string proxy;
-  /// Hosts reached without the proxy; empty: from `NO_PROXY`.
-  std::string no_proxy;
-  /// Extra headers of every Web API call (not of the socket's handshake).
-  std::vector<std::pair<std::string, std::string>> headers;
   /// Lines below this level are not logged.
   log_level level = log_level::info;
   /// Where log lines go (stderr when empty). Lines are redacted first.

@@ -37,7 +37,7 @@ struct fixture {
   slackrtm::client_options options() {
     slackrtm::client_options opts;
     opts.token = "xoxb-sim-token";
-    opts.api_url = sim.api_url();
+    opts.base_url = sim.api_url();
     opts.level = slackrtm::log_level::warning;
     return opts;
   }

@@ -1,13 +1,17 @@
-// The Web API client against a scripted HTTP server: answers nested too
-// deep, parameters nested too deep, a repeated cursor, and which requests
-// go out again after a kept-alive connection fails.
+// The Web API client against a scripted HTTP server: a client's options as
+// its options, answers nested too deep, parameters nested too deep, a
+// repeated cursor, and which requests go out again after a kept-alive
+// connection fails.
 #define CAF_SUITE web_client
 
 #include "slackrtm/web_client.hpp"
 
+#include <type_traits>
+
 #include <caf/test/unit_test.hpp>
 
 #include "slackrtm/error.hpp"
+#include "slackrtm/options.hpp"
 #include "tests/support/deep_json.hpp"
 #include "tests/support/http_stub.hpp"
 
@@ -61,6 +65,31 @@ drop_second_request(const test::http_stub::request& req) {
 }
 
 } // namespace
+
+// A client's Web API settings are the web client's own fields, not copies
+// that a new field could be forgotten in.
+static_assert(std::is_base_of_v<web_client_options, client_options>);
+
+CAF_TEST(a web client built from client options uses their token and url) {
+  test::http_stub server{[](const test::http_stub::request& req) {
+    test::http_stub::reply out;
+    auto has = [&](const char* line) {
+      return req.head.find(line) != std::string::npos;
+    };
+    if (!has("POST /api/auth.test ") ||
+        !has("Authorization: Bearer xoxb-client") || !has("X-Bot: echo"))
+      out.body = R"({"ok":false,"error":"unexpected_request"})";
+    return out;
+  }};
+  client_options opts;
+  static_cast<web_client_options&>(opts) = options_for(server);
+  opts.token = "xoxb-client";
+  opts.headers = {{"X-Bot", "echo"}};
+  web_client web{opts};
+  CAF_CHECK_EQUAL(api_error_of([&] { web.api_call("auth.test"); }), "");
+  CAF_CHECK_EQUAL(web.options().token, "xoxb-client");
+  CAF_CHECK_EQUAL(server.requests(), 1u);
+}
 
 CAF_TEST(an answer nested 100000 levels deep fails with json_too_deep) {
   test::http_stub server{[](const test::http_stub::request&) {

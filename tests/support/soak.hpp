@@ -145,7 +145,7 @@ inline client_options soak_options(const std::string& api_url) {
   using namespace std::chrono_literals;
   client_options opts;
   opts.token = "xoxb-sim-token";
-  opts.api_url = api_url;
+  opts.base_url = api_url;
   opts.level = log_level::error;
   opts.min_backoff = 20ms;
   opts.max_backoff = 500ms;
