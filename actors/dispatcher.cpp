@@ -333,14 +333,14 @@ dispatch_stats stats_of(const dispatcher_state& st) {
   result.unhandled = st.unhandled;
   result.redelivered = st.redelivered;
   result.held_dropped = st.held_dropped;
-  result.pauses = st.pauses;
+  result.read_pauses = st.pauses;
   result.in_flight = st.in_flight;
   for (auto& group : st.groups) {
     result.held += group.held.size();
     if (group.nodes)
       for (auto& w : group.workers)
         if (w)
-          ++result.members;
+          ++result.node_workers;
   }
   return result;
 }

@@ -16,6 +16,7 @@
 
 #include "slackrtm/client.hpp"
 #include "slackrtm/event.hpp"
+#include "slackrtm/stats.hpp"
 #include "slackrtm/team_state.hpp"
 
 namespace slackrtm {
@@ -132,21 +133,9 @@ struct jobs_done {
   std::vector<job_done> done;
 };
 
-/// The dispatcher's counters (`stats_atom`).
-struct dispatch_stats {
-  /// Events that matched no handler.
-  std::uint64_t unhandled = 0;
-  /// Node jobs sent again after their member left without confirming them.
-  std::uint64_t redelivered = 0;
-  /// Node jobs waiting for a member now.
-  std::uint64_t held = 0;
-  /// Node jobs dropped from a full hold.
-  std::uint64_t held_dropped = 0;
-  /// Handler-node workers joined now.
-  std::uint64_t members = 0;
-  /// Times the sockets stopped being read because too many handler calls
-  /// were queued or running.
-  std::uint64_t pauses = 0;
+/// The dispatcher's counters (`stats_atom`): what a client's or a hub's
+/// stats show of routing and nodes, and its load.
+struct dispatch_stats : routing_stats, node_group_stats {
   /// Handler calls queued or running now.
   std::uint64_t in_flight = 0;
 };
@@ -257,8 +246,8 @@ typename Inspector::result_type inspect(Inspector& f, jobs_done& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dispatch_stats& x) {
-  return f(caf::meta::type_name("dispatch_stats"), x.unhandled, x.redelivered,
-           x.held, x.held_dropped, x.members, x.pauses, x.in_flight);
+  return f(caf::meta::type_name("dispatch_stats"), x.unhandled, x.read_pauses,
+           x.node_workers, x.redelivered, x.held, x.held_dropped, x.in_flight);
 }
 
 template <class Inspector>

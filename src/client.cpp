@@ -543,7 +543,7 @@ client_stats client::stats() const {
     result.read_overflow = buffer->overflow();
   result.handler_errors = s.handler_errors;
   if (own)
-    result.read_pauses = own->stats().pauses;
+    static_cast<routing_stats&>(result) = own->stats();
   result.envelopes_acked = s.acks;
   result.late_responses = s.late_responses;
   return result;

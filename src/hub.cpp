@@ -349,14 +349,10 @@ hub_stats hub::stats() const {
     for (auto& [name, ws] : impl_->by_name)
       result.events += ws->owner->stats().events;
   }
-  auto d = impl_->runtime->stats();
   result.handler_errors = impl_->runtime->handler_errors();
-  result.unhandled = d.unhandled;
-  result.node_workers = d.members;
-  result.redelivered = d.redelivered;
-  result.held = d.held;
-  result.held_dropped = d.held_dropped;
-  result.read_pauses = d.pauses;
+  auto routed = impl_->runtime->stats();
+  static_cast<routing_stats&>(result) = routed;
+  static_cast<node_group_stats&>(result) = routed;
   return result;
 }
 

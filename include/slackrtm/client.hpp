@@ -16,6 +16,7 @@
 #include "slackrtm/error.hpp"
 #include "slackrtm/event.hpp"
 #include "slackrtm/options.hpp"
+#include "slackrtm/stats.hpp"
 #include "slackrtm/team_state.hpp"
 #include "slackrtm/web_client.hpp"
 
@@ -117,34 +118,6 @@ struct lifecycle_event {
 
 /// Receives lifecycle changes, in order, on a thread of its own.
 using lifecycle_handler = std::function<void(const lifecycle_event&)>;
-
-/// Counters since the client was built.
-struct client_stats {
-  /// Events received and routed (including `hello`).
-  std::uint64_t events = 0;
-  /// Frames dropped because they were not JSON objects with a `type`.
-  std::uint64_t malformed_frames = 0;
-  /// Sockets opened (the first connection counts as one).
-  std::uint64_t connections = 0;
-  /// Handler calls that threw.
-  std::uint64_t handler_errors = 0;
-  /// Events that arrived on both the old and the new socket around a
-  /// `goodbye`, or that Slack delivered again over Socket Mode (same
-  /// `event_id`), and were delivered once.
-  std::uint64_t duplicate_events = 0;
-  /// Events the bot itself caused, not delivered (`skip_self_events`).
-  std::uint64_t self_events_skipped = 0;
-  /// Events dropped from a full `read()` buffer (the oldest go first).
-  std::uint64_t read_overflow = 0;
-  /// Times the socket stopped being read because `max_pending_events`
-  /// handler calls were queued or running.
-  std::uint64_t read_pauses = 0;
-  /// Socket Mode: envelopes acknowledged.
-  std::uint64_t envelopes_acked = 0;
-  /// Socket Mode: handler responses that came after their envelope's
-  /// acknowledgement had gone out (`response_deadline`), and were dropped.
-  std::uint64_t late_responses = 0;
-};
 
 /// Slack's socket client, over RTM or (with `client_options::app_token`)
 /// Socket Mode, with the same handlers. Handlers run on actors of their own:

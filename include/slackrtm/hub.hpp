@@ -11,6 +11,7 @@
 
 #include "slackrtm/client.hpp"
 #include "slackrtm/options.hpp"
+#include "slackrtm/stats.hpp"
 
 namespace slackrtm {
 
@@ -38,30 +39,6 @@ struct hub_options {
 /// A workspace's lifecycle change, with the workspace's name.
 using hub_lifecycle_handler =
     std::function<void(const std::string& workspace, const lifecycle_event&)>;
-
-/// Counters of a hub.
-struct hub_stats {
-  /// Workspaces served now.
-  std::size_t workspaces = 0;
-  /// Events received, summed over the workspaces served now.
-  std::uint64_t events = 0;
-  /// Local handler calls that threw.
-  std::uint64_t handler_errors = 0;
-  /// Events no handler (local or node) wanted.
-  std::uint64_t unhandled = 0;
-  /// Handler-node workers joined now.
-  std::uint64_t node_workers = 0;
-  /// Events sent to another node because the one they went to left or died
-  /// before confirming them: each may have been handled twice.
-  std::uint64_t redelivered = 0;
-  /// Events waiting for a node now.
-  std::uint64_t held = 0;
-  /// Events dropped from a full hold.
-  std::uint64_t held_dropped = 0;
-  /// Times the sockets stopped being read because `max_pending_events`
-  /// handler calls (local and on nodes) were queued or running.
-  std::uint64_t read_pauses = 0;
-};
 
 /// Serves many workspaces (one token each) with one set of handlers.
 /// Each event's handler gets a context acting on the event's workspace: its

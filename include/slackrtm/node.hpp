@@ -10,6 +10,7 @@
 
 #include "slackrtm/client.hpp"
 #include "slackrtm/log.hpp"
+#include "slackrtm/stats.hpp"
 
 namespace slackrtm {
 
@@ -37,16 +38,6 @@ struct node_options {
   std::size_t scheduler_threads = 0;
   log_level level = log_level::info;
   log_sink sink;
-};
-
-/// Counters of a node.
-struct node_stats {
-  /// Events its handlers got.
-  std::uint64_t events = 0;
-  /// Handler calls that threw.
-  std::uint64_t handler_errors = 0;
-  /// Times it joined a hub (1 + rejoins after losing it).
-  std::uint64_t joins = 0;
 };
 
 /// Registers handlers with a hub and runs them as the hub routes events:

@@ -363,6 +363,24 @@ CAF_TEST(a handler that throws is counted and the next event still runs) {
   rtm.close();
 }
 
+CAF_TEST(events no handler wants are counted as unhandled) {
+  std::atomic<int> calls{0};
+  slackrtm::client rtm{options()};
+  rtm.on("reaction_added",
+         [&](slackrtm::context&, const nlohmann::json&) { ++calls; });
+  rtm.connect();
+  wait_connected(rtm);
+  control.api_call_json("inject", {{"type", "pin_added"}, {"user", "U1"}});
+  control.api_call_json("inject", {{"type", "reaction_added"}, {"user", "U1"}});
+  // One dispatcher routes them in order: when the handler ran, pin_added
+  // had been routed (to nobody), as had `hello`.
+  CAF_REQUIRE(wait_until([&] { return calls.load() == 1; }, 5s));
+  auto stats = rtm.stats();
+  CAF_CHECK_EQUAL(stats.unhandled, 2u);
+  CAF_CHECK_EQUAL(stats.events, 3u);
+  rtm.close();
+}
+
 CAF_TEST(the wildcard handler sees hello and every other event) {
   // Declared before the client: handlers may still run while it closes.
   std::mutex mtx;
