@@ -110,10 +110,11 @@ struct web_client::impl {
         }
         throw api_error(name, "ratelimited", 429, parse(res.body));
       }
-      if (json_too_deep(res.body))
-        throw api_error(name, "json_too_deep", res.status, nullptr);
       auto answer = parse(res.body);
       if (!answer.is_object()) {
+        // `parse` already refused a body nested too deep: say so.
+        if (answer.is_discarded() && json_too_deep(res.body))
+          throw api_error(name, "json_too_deep", res.status, nullptr);
         auto code = res.status == 200 ? std::string{"invalid_response"}
                                       : "http_" + std::to_string(res.status);
         throw api_error(name, code, res.status, std::move(answer));
