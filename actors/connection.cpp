@@ -172,15 +172,17 @@ void connection_actor_state::on_retire() {
   take_frames();
   if (gone_)
     return;
-  auto id = cfg_.shared->last_frame_id + 1;
-  auto ping =
-      session_ && !retire_ping_ ? cfg_.protocol->ping_frame(id) : std::string{};
+  if (!session_ || retire_ping_)
+    return retired();
+  // Taken atomically, as every frame id: the supervisor numbers sends from
+  // the same counter on another thread.
+  auto id = ++cfg_.shared->last_frame_id;
+  auto ping = cfg_.protocol->ping_frame(id);
   if (ping.empty())
     return retired();
   // What the server wrote only here came before the successor's hello, so
   // before this ping reaches it: once its pong is read, all of that is too.
   // Closing at once lost the frames still on the wire.
-  cfg_.shared->last_frame_id = id;
   retire_ping_ = id;
   session_->send(std::move(ping));
   self_->delayed_send(handle(), cfg_.pong_timeout, retire_atom::value);
