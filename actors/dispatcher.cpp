@@ -63,12 +63,12 @@ std::uint32_t least_loaded(const group_routing& group) {
 void hold(dispatcher_self self, group_routing& group, handler_job job) {
   if (group.held.size() >= self->state.hold_capacity) {
     group.held.pop_front();
-    ++self->state.held_dropped;
+    ++self->state.counters.held_dropped;
   }
   if (self->state.hold_capacity > 0)
     group.held.push_back(std::move(job));
   else
-    ++self->state.held_dropped;
+    ++self->state.counters.held_dropped;
 }
 
 // Tells every source to stop or resume reading.
@@ -76,7 +76,7 @@ void tell_sources(dispatcher_self self, bool paused) {
   auto& st = self->state;
   st.paused = paused;
   if (paused)
-    ++st.pauses;
+    ++st.counters.read_pauses;
   for (auto& [address, source] : st.sources)
     self->send(source, backlog_atom::value, paused);
 }
@@ -149,7 +149,7 @@ void drop_member(dispatcher_self self, std::uint32_t gid, std::uint32_t slot) {
   for (auto i = group.bound.begin(); i != group.bound.end();)
     i = i->second.first == slot ? group.bound.erase(i) : std::next(i);
   for (auto& [seq, job] : jobs) {
-    ++self->state.redelivered;
+    ++self->state.counters.redelivered;
     route(self, gid, job.event, job.key, job.workspace);
   }
   check_resume(self);
@@ -248,7 +248,7 @@ void dispatch(dispatcher_self self, rtm_event& msg) {
   auto how = route_of(ev);
   auto type = how.type;
   // Handlers of this very event already see the team as it left it.
-  if (wcfg.team && team_state::is_team_event(type))
+  if (wcfg.team && team_cache::is_team_event(type))
     wcfg.team->apply(ev.json());
   auto& self_id = ws->second.self_id;
   if (wcfg.skip_self && !self_id.empty() && ev.string("user") == self_id) {
@@ -268,7 +268,7 @@ void dispatch(dispatcher_self self, rtm_event& msg) {
     }
   }
   if (!typed && !subtyped && st.wildcard.empty()) {
-    ++st.unhandled;
+    ++st.counters.unhandled;
     return;
   }
   // Channel ids are unique across Slack, but a conversation is still
@@ -329,11 +329,7 @@ caf::result<T> local_answer(dispatcher_self self, T value) {
 }
 
 dispatch_stats stats_of(const dispatcher_state& st) {
-  dispatch_stats result;
-  result.unhandled = st.unhandled;
-  result.redelivered = st.redelivered;
-  result.held_dropped = st.held_dropped;
-  result.read_pauses = st.pauses;
+  auto result = st.counters;
   result.in_flight = st.in_flight;
   for (auto& group : st.groups) {
     result.held += group.held.size();
@@ -473,7 +469,9 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
           leave(self, member.address(), &type);
         flush_jobs(self);
       },
-      [=](unhandled_atom) { return local_answer(self, self->state.unhandled); },
+      [=](unhandled_atom) {
+        return local_answer(self, self->state.counters.unhandled);
+      },
       [=](refused_atom) {
         return local_answer(self, self->state.refusals.count());
       },

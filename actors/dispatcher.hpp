@@ -117,15 +117,12 @@ struct dispatcher_state {
   std::uint64_t in_flight = 0;
   /// True while the connections are told not to read.
   bool paused = false;
-  std::uint64_t pauses = 0;
   /// Connections that sent events (told when reading pauses or resumes).
   std::unordered_map<caf::actor_addr, connection_actor> sources;
-  /// Events that matched no handler.
-  std::uint64_t unhandled = 0;
-  /// Node jobs sent again to another member after theirs left unconfirmed.
-  std::uint64_t redelivered = 0;
-  /// Held node jobs dropped because the hold was full.
-  std::uint64_t held_dropped = 0;
+  /// The counters of `dispatch_stats` (unhandled events, read pauses, node
+  /// jobs redelivered, held jobs dropped); its gauges (`held`,
+  /// `node_workers`, `in_flight`) stay zero here and are read when asked.
+  dispatch_stats counters;
   /// True when some handler wants a `type::subtype`.
   bool subtype_routes = false;
   /// Nodes the gateway admitted (node -> admissions alive).
