@@ -120,21 +120,3 @@ private:
 };
 
 } // namespace slackrtm
-
-#include "slackrtm/client.hpp"
-
-namespace slackrtm {
-
-/// Where a hub's workspace plugs into the hub's runtime. The hub keeps the
-/// engine alive as long as any of its clients.
-struct client::attachment {
-  engine* runtime = nullptr;
-  /// The workspace's number in the dispatcher (never 0, never reused).
-  std::uint32_t workspace = 0;
-  /// The hub's name for it.
-  std::string name;
-  /// The hub's lifecycle actor (may be null).
-  lifecycle_actor lifecycle;
-};
-
-} // namespace slackrtm

@@ -5,7 +5,6 @@
 
 #include <openssl/crypto.h>
 
-#include "actors/client_origin.hpp"
 #include "actors/relay.hpp"
 #include "util/json_depth.hpp"
 #include "util/logger.hpp"
@@ -134,7 +133,7 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
         auto me = caf::actor_cast<gateway_actor>(self);
         return relay(workspace, [=](gateway_target& target, std::uint64_t id) {
           auto owner = target.owner;
-          owner->web_client().post([=] {
+          auto posted = target.post([=] {
             auto answer = run_relayed([&] {
               auto& web = owner->web_client();
               if (encoding == "json")
@@ -145,6 +144,9 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
             });
             caf::anon_send(me, relay_done{id, std::move(answer)});
           });
+          if (!posted)
+            caf::anon_send(me, relay_done{id, relay_refusal("the workspace "
+                                                            "is closing")});
         });
       },
       [=](rtmsend_atom, const std::string& ticket, std::uint32_t workspace,
@@ -173,11 +175,11 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
         if (!target)
           return relay_refusal("workspace " + std::to_string(workspace) +
                                " is no longer served by the hub");
-        auto team = client_origin{*target->owner, target->name}.team_id();
         relay_answer result;
         result.ok = true;
-        result.body =
-            nlohmann::json{{"name", target->name}, {"team_id", team}}.dump();
+        result.body = nlohmann::json{{"name", target->name},
+                                     {"team_id", target->team_id()}}
+                          .dump();
         return result;
       },
       [=](relay_done& done) {

@@ -23,6 +23,11 @@ class logger;
 struct gateway_target {
   std::shared_ptr<client> owner;
   std::string name;
+  /// The workspace's team id (`T...`; empty before its first connection).
+  std::function<std::string()> team_id;
+  /// Runs a job on one of the workspace's Web API threads; false, with the
+  /// job dropped, while the workspace closes.
+  std::function<bool(std::function<void()>)> post;
 };
 
 /// What the gateway needs.

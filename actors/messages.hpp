@@ -14,10 +14,10 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/team_cache.hpp"
 #include "slackrtm/client.hpp"
 #include "slackrtm/event.hpp"
 #include "slackrtm/stats.hpp"
-#include "slackrtm/team_state.hpp"
 
 namespace slackrtm {
 
@@ -313,7 +313,7 @@ struct lifecycle_note {
 /// (client or hub -> dispatcher, with `add_workspace_atom`).
 struct workspace_config {
   /// Kept current from team events before they are routed (may be null).
-  std::shared_ptr<team_state> team;
+  std::shared_ptr<team_cache> team;
   /// Drop events whose `user` is the bot itself (told by `identity_atom`).
   bool skip_self = false;
   /// Counts events dropped as duplicates (may be null).

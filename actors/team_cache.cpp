@@ -1,5 +1,6 @@
-// The team cache: loading and keeping current from events.
-#include "slackrtm/team_state.hpp"
+// The team cache: loading and keeping current from events, behind the
+// read-only team_state a client hands out.
+#include "actors/team_cache.hpp"
 
 #include <algorithm>
 #include <array>
@@ -81,22 +82,22 @@ constexpr std::array<std::string_view, 24> team_events{"channel_created",
 
 // -- observers ----------------------------------------------------------------
 
-bool team_state::ready() const {
+bool team_cache::ready() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   return ready_;
 }
 
-json team_state::self() const {
+json team_cache::self() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   return self_;
 }
 
-json team_state::team() const {
+json team_cache::team() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   return team_;
 }
 
-std::optional<json> team_state::user(std::string_view id) const {
+std::optional<json> team_cache::user(std::string_view id) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   if (auto i = users_.find(std::string{id}); i != users_.end())
     return i->second;
@@ -104,7 +105,7 @@ std::optional<json> team_state::user(std::string_view id) const {
 }
 
 template <class Predicate>
-std::optional<json> team_state::find_if(const map& in, Predicate pred) const {
+std::optional<json> team_cache::find_if(const map& in, Predicate pred) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   for (auto& [id, obj] : in)
     if (pred(obj))
@@ -112,7 +113,7 @@ std::optional<json> team_state::find_if(const map& in, Predicate pred) const {
   return std::nullopt;
 }
 
-std::optional<json> team_state::user_by_name(std::string_view name) const {
+std::optional<json> team_cache::user_by_name(std::string_view name) const {
   name = without_prefix(name, '@');
   return find_if(users_, [name](const json& u) {
     if (text_of(u, "name") == name)
@@ -123,7 +124,7 @@ std::optional<json> team_state::user_by_name(std::string_view name) const {
   });
 }
 
-std::optional<json> team_state::conversation(std::string_view id) const {
+std::optional<json> team_cache::conversation(std::string_view id) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   if (auto i = conversations_.find(std::string{id}); i != conversations_.end())
     return i->second;
@@ -131,20 +132,20 @@ std::optional<json> team_state::conversation(std::string_view id) const {
 }
 
 std::optional<json>
-team_state::conversation_by_name(std::string_view name) const {
+team_cache::conversation_by_name(std::string_view name) const {
   name = without_prefix(name, '#');
   return find_if(conversations_, [name](const json& c) {
     return !name.empty() && text_of(c, "name") == name && !flag(c, "is_im");
   });
 }
 
-std::optional<json> team_state::im_with(std::string_view user) const {
+std::optional<json> team_cache::im_with(std::string_view user) const {
   return find_if(conversations_, [user](const json& c) {
     return flag(c, "is_im") && text_of(c, "user") == user;
   });
 }
 
-std::vector<json> team_state::users() const {
+std::vector<json> team_cache::users() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   std::vector<json> result;
   result.reserve(users_.size());
@@ -153,7 +154,7 @@ std::vector<json> team_state::users() const {
   return result;
 }
 
-std::vector<json> team_state::conversations(std::string_view kind) const {
+std::vector<json> team_cache::conversations(std::string_view kind) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   std::vector<json> result;
   for (auto& [id, c] : conversations_)
@@ -164,7 +165,7 @@ std::vector<json> team_state::conversations(std::string_view kind) const {
 
 // -- mutators -----------------------------------------------------------------
 
-void team_state::put(map& into, json obj) {
+void team_cache::put(map& into, json obj) {
   auto id = std::string{text_of(obj, "id")};
   if (id.empty())
     return;
@@ -174,7 +175,7 @@ void team_state::put(map& into, json obj) {
     i->second[key] = value;
 }
 
-void team_state::load_connect_answer(const json& answer) {
+void team_cache::load_connect_answer(const json& answer) {
   std::unique_lock<std::shared_mutex> guard{mtx_};
   if (auto i = answer.find("self"); i != answer.end() && i->is_object())
     self_ = *i;
@@ -202,7 +203,7 @@ void team_state::load_connect_answer(const json& answer) {
   ready_ = true;
 }
 
-void team_state::load_lists(std::vector<json> users,
+void team_cache::load_lists(std::vector<json> users,
                             std::vector<json> conversations) {
   std::unique_lock<std::shared_mutex> guard{mtx_};
   users_.clear();
@@ -214,14 +215,14 @@ void team_state::load_lists(std::vector<json> users,
   ready_ = true;
 }
 
-bool team_state::is_team_event(std::string_view type) noexcept {
+bool team_cache::is_team_event(std::string_view type) noexcept {
   for (auto name : team_events)
     if (name == type)
       return true;
   return false;
 }
 
-bool team_state::apply(const json& event) {
+bool team_cache::apply(const json& event) {
   auto type = text_of(event, "type");
   if (!is_team_event(type))
     return false;

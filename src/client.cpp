@@ -8,7 +8,6 @@
 #include <set>
 #include <thread>
 
-#include "actors/client_origin.hpp"
 #include "actors/client_state.hpp"
 #include "actors/connection.hpp"
 #include "actors/dispatcher.hpp"
@@ -18,7 +17,10 @@
 #include "actors/rtm_protocol.hpp"
 #include "actors/socket_mode_protocol.hpp"
 #include "actors/supervisor.hpp"
+#include "src/access.hpp"
 #include "src/client_options.hpp"
+#include "src/client_origin.hpp"
+#include "src/connect_call.hpp"
 #include "src/handler_list.hpp"
 #include "src/read_buffer.hpp"
 #include "transport/ws_transport.hpp"
@@ -32,13 +34,10 @@ struct client::impl {
   std::shared_ptr<client_state> shared;
   // Before `web`: the callbacks on its threads (rtm.connect's answer) use
   // it until `web`'s destructor has joined them.
-  std::shared_ptr<team_state> team = std::make_shared<team_state>();
+  std::shared_ptr<team_cache> team = std::make_shared<team_cache>();
+  // Before `web`, for the same reason.
+  connect_call calls;
   slackrtm::web_client web;
-  // Socket Mode: the Web API client with the app-level token, for
-  // apps.connections.open only (null for RTM).
-  std::unique_ptr<slackrtm::web_client> app_web;
-  // Socket Mode: true once auth.test told the bot's identity.
-  std::atomic<bool> identified{false};
   client_origin origin;
   handler_list handlers;
   // Routes whose handlers answer envelopes with a response payload.
@@ -62,18 +61,13 @@ struct client::impl {
   bool closed = false;
   std::exception_ptr fatal;
 
-  impl(client& self, client_options opts, std::string name = {})
+  impl(client& self, client_options opts)
       : owner(self), options(checked(opts)),
         shared(std::make_shared<client_state>(std::make_shared<const logger>(
             opts.level, opts.sink,
             std::vector<std::string>{opts.token, opts.app_token}))),
-        web(opts), origin(self, std::move(name)) {
+        calls(options, web, shared, team), web(opts), origin(self) {
     warn_if_in_clear();
-    if (socket_mode()) {
-      web_client_options app = opts;
-      app.token = opts.app_token;
-      app_web = std::make_unique<slackrtm::web_client>(std::move(app));
-    }
   }
 
   bool socket_mode() const { return !options.app_token.empty(); }
@@ -112,7 +106,7 @@ struct client::impl {
     std::vector<handler_spec> specs;
     for (auto& [type, fn, count] : handlers) {
       auto callback = bind_handler(fn, [this](std::uint32_t) {
-        return static_cast<context::origin*>(&origin);
+        return static_cast<detail::context_origin*>(&origin);
       });
       specs.push_back(handler_spec{
           type, callback, count > 0 ? count : options.workers_per_handler});
@@ -170,22 +164,7 @@ struct client::impl {
     conn.require_secure_socket = options.base_url.rfind("https://", 0) == 0;
     conn.shared = shared;
     conn.protocol = protocol;
-    if (socket_mode())
-      conn.connect = [this, protocol](connection_actor connection) {
-        open_socket_mode(protocol, std::move(connection));
-      };
-    else
-      conn.connect = [this, protocol](connection_actor connection) {
-        web.async_api_call(
-            protocol->connect_method(), options.connect_params,
-            [this, protocol, connection](nlohmann::json answer,
-                                         std::exception_ptr err) {
-              if (!err)
-                on_connect_answer(answer);
-              caf::anon_send(connection,
-                             protocol->read_connect_answer(answer, err));
-            });
-      };
+    conn.connect = calls.for_protocol(protocol);
     auto* rt = runtime;
     cfg.spawn_connection = [rt, conn](supervisor_actor sup,
                                       bool successor) mutable {
@@ -214,70 +193,6 @@ struct client::impl {
       ++supervising;
       supervisors.push_back(runtime->system().spawn(slackrtm::supervisor, cfg));
     }
-  }
-
-  // Socket Mode's connect call: the bot's identity from auth.test (bot
-  // token) the first time, then apps.connections.open (app token). Runs
-  // on Web API threads; never blocks the connection.
-  void open_socket_mode(std::shared_ptr<const wire_protocol> protocol,
-                        connection_actor connection) {
-    auto open = [this, protocol, connection] {
-      app_web->async_api_call(
-          protocol->connect_method(), nlohmann::json::object(),
-          [this, protocol, connection](nlohmann::json answer,
-                                       std::exception_ptr err) {
-            auto result = protocol->read_connect_answer(answer, err);
-            result.identity = shared->identity().dump();
-            caf::anon_send(connection, std::move(result));
-          });
-    };
-    if (identified)
-      return open();
-    web.async_api_call("auth.test", nlohmann::json::object(),
-                       [this, protocol, connection,
-                        open](nlohmann::json answer, std::exception_ptr err) {
-                         if (err) {
-                           auto result =
-                               protocol->read_connect_answer(answer, err);
-                           result.method = "auth.test (bot token)";
-                           caf::anon_send(connection, std::move(result));
-                           return;
-                         }
-                         nlohmann::json identity{
-                             {"self",
-                              {{"id", answer.value("user_id", std::string{})},
-                               {"name", answer.value("user", std::string{})}}},
-                             {"team",
-                              {{"id", answer.value("team_id", std::string{})},
-                               {"name", answer.value("team", std::string{})}}}};
-                         shared->set_identity(identity);
-                         on_connect_answer(identity);
-                         identified = true;
-                         open();
-                       });
-  }
-
-  // Runs on a Web API thread with rtm.connect's (or rtm.start's) answer, or
-  // with the identity auth.test gave in Socket Mode.
-  void on_connect_answer(const nlohmann::json& answer) {
-    team->load_connect_answer(answer);
-    if (!options.with_team_state || answer.contains("users"))
-      return;
-    // rtm.connect carries no lists: fetch them, page by page.
-    web.post([this, state = team] {
-      try {
-        auto users =
-            web.paginate("users.list", nlohmann::json::object(), "members");
-        auto convs = web.paginate(
-            "conversations.list",
-            {{"types", "public_channel,private_channel,mpim,im"}}, "channels");
-        shared->log->info("team state: ", users.size(), " users, ",
-                          convs.size(), " conversations");
-        state->load_lists(std::move(users), std::move(convs));
-      } catch (const std::exception& ex) {
-        shared->log->warning("could not load the team state: ", ex.what());
-      }
-    });
   }
 
   // Hands the send numbered `request` to the supervisor, or fails it when
@@ -322,12 +237,16 @@ client::client(client_options options)
   // nop
 }
 
-client::client(client_options options, const attachment& where)
-    : impl_(std::make_unique<impl>(*this, std::move(options), where.name)) {
-  impl_->runtime = where.runtime;
-  impl_->workspace = where.workspace;
-  impl_->lifecycle = where.lifecycle;
-  impl_->runtime->add_workspace(where.workspace, impl_->routing());
+void detail::access::attach(client& ws, const attachment& where) {
+  auto& state = *ws.impl_;
+  std::lock_guard<std::mutex> guard{state.mtx};
+  if (state.runtime)
+    throw std::logic_error("slackrtm: a workspace is attached once, before "
+                           "it connects");
+  state.runtime = where.runtime;
+  state.workspace = where.workspace;
+  state.lifecycle = where.lifecycle;
+  state.runtime->add_workspace(where.workspace, state.routing());
 }
 
 client::~client() {

@@ -4,13 +4,13 @@
 #include <string>
 
 #include "slackrtm/client.hpp"
-#include "slackrtm/context.hpp"
+#include "src/context_origin.hpp"
 
 namespace slackrtm {
 
-class client_origin final : public context::origin {
+class client_origin final : public detail::context_origin {
 public:
-  client_origin(client& owner, std::string name)
+  explicit client_origin(client& owner, std::string name = {})
       : owner_(owner), name_(std::move(name)) {
     // nop
   }

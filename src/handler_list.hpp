@@ -8,6 +8,7 @@
 #include "actors/handler_worker.hpp"
 #include "slackrtm/client.hpp"
 #include "slackrtm/context.hpp"
+#include "src/context_origin.hpp"
 
 namespace slackrtm {
 

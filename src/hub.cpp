@@ -11,9 +11,10 @@
 
 #include <caf/io/all.hpp>
 
-#include "actors/client_origin.hpp"
 #include "actors/engine.hpp"
 #include "actors/gateway.hpp"
+#include "src/access.hpp"
+#include "src/client_origin.hpp"
 #include "src/handler_list.hpp"
 #include "transport/tls_tunnel.hpp"
 
@@ -93,7 +94,8 @@ struct hub::impl {
       // A workspace removed since the event arrived has no origin.
       auto callback = bind_handler(fn, [this](std::uint32_t workspace) {
         auto ws = lookup(workspace);
-        return ws ? std::shared_ptr<context::origin>{ws, ws->origin.get()}
+        return ws ? std::shared_ptr<detail::context_origin>{ws,
+                                                            ws->origin.get()}
                   : nullptr;
       });
       specs.push_back(handler_spec{
@@ -209,9 +211,9 @@ std::shared_ptr<client> hub::add(const std::string& name,
   auto ws = std::make_shared<impl::entry>();
   ws->id = impl_->next_id++;
   ws->name = name;
-  client::attachment where{impl_->runtime.get(), ws->id, name,
-                           impl_->lifecycle};
-  ws->owner.reset(new client(std::move(options), where));
+  ws->owner = std::make_shared<client>(std::move(options));
+  detail::access::attach(
+      *ws->owner, {impl_->runtime.get(), ws->id, name, impl_->lifecycle});
   ws->origin = std::make_unique<client_origin>(*ws->owner, name);
   {
     std::unique_lock<std::shared_mutex> routes{impl_->routes_mtx};
@@ -309,8 +311,14 @@ std::uint16_t hub::listen(std::uint16_t port, const std::string& host) {
       auto ws = self->lookup(id);
       if (!ws)
         return nullptr;
-      return std::make_shared<gateway_target>(
-          gateway_target{ws->owner, ws->name});
+      auto target = std::make_shared<gateway_target>();
+      target->owner = ws->owner;
+      target->name = ws->name;
+      target->team_id = [ws] { return ws->origin->team_id(); };
+      target->post = [owner = ws->owner](std::function<void()> job) {
+        return detail::access::post(owner->web_client(), std::move(job));
+      };
+      return target;
     };
     impl_->gateway = sys.spawn(slackrtm::gateway, std::move(cfg));
   }

@@ -18,6 +18,8 @@
 #include "slackrtm/context.hpp"
 #include "slackrtm/error.hpp"
 #include "slackrtm/web_client.hpp"
+#include "src/access.hpp"
+#include "src/context_origin.hpp"
 #include "src/handler_list.hpp"
 #include "transport/tls_tunnel.hpp"
 #include "util/json_depth.hpp"
@@ -28,26 +30,27 @@ namespace slackrtm {
 namespace {
 
 // A context's origin on a node: a workspace of the hub.
-class remote_origin final : public context::origin {
+class remote_origin final : public detail::context_origin {
 public:
   remote_origin(node_relay_actor relay, std::uint32_t workspace)
       : relay_(relay), workspace_(workspace),
-        web_(web_client_options{},
-             [relay, workspace](std::string_view encoding,
-                                std::string_view method,
-                                const nlohmann::json& params) {
-               relay_request req;
-               req.workspace = workspace;
-               req.encoding = std::string{encoding};
-               req.method = std::string{method};
-               req.payload = params.dump();
-               return unpack_relayed(relay_and_wait(relay, std::move(req)),
-                                     std::string{method});
-             }) {
+        web_(detail::access::relayed(
+            web_client_options{},
+            [relay, workspace](std::string_view encoding,
+                               std::string_view method,
+                               const nlohmann::json& params) {
+              relay_request req;
+              req.workspace = workspace;
+              req.encoding = std::string{encoding};
+              req.method = std::string{method};
+              req.payload = params.dump();
+              return unpack_relayed(relay_and_wait(relay, std::move(req)),
+                                    std::string{method});
+            })) {
     // nop
   }
 
-  slackrtm::web_client& web_client() override { return web_; }
+  slackrtm::web_client& web_client() override { return *web_; }
 
   std::future<nlohmann::json> send(nlohmann::json frame) override {
     if (!frame.is_object())
@@ -95,7 +98,7 @@ private:
 
   node_relay_actor relay_;
   std::uint32_t workspace_;
-  slackrtm::web_client web_;
+  std::unique_ptr<slackrtm::web_client> web_;
   mutable std::mutex mtx_;
   mutable nlohmann::json info_;
 };

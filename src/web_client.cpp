@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "slackrtm/error.hpp"
+#include "src/access.hpp"
 #include "transport/http_client.hpp"
 #include "util/json_depth.hpp"
 #include "util/task_pool.hpp"
@@ -49,7 +50,7 @@ struct web_client::impl {
   web_client_options options;
   http_client http;
   task_pool pool{2};
-  web_client::relay via;
+  detail::access::relay via;
 
   explicit impl(web_client_options opts)
       : options(std::move(opts)),
@@ -153,11 +154,21 @@ web_client::web_client(web_client_options options)
   // nop
 }
 
-web_client::web_client(web_client_options options, relay via)
-    : impl_(std::make_unique<impl>(std::move(options))) {
+web_client::web_client(std::unique_ptr<impl> state) : impl_(std::move(state)) {
+  // nop
+}
+
+std::unique_ptr<web_client> detail::access::relayed(web_client_options options,
+                                                    relay via) {
   if (!via)
     throw std::invalid_argument("web_client: empty relay");
-  impl_->via = std::move(via);
+  auto state = std::make_unique<web_client::impl>(std::move(options));
+  state->via = std::move(via);
+  return std::unique_ptr<web_client>{new web_client(std::move(state))};
+}
+
+bool detail::access::post(web_client& web, std::function<void()> task) {
+  return web.impl_->pool.post(std::move(task));
 }
 
 web_client::~web_client() = default;
@@ -249,10 +260,6 @@ std::vector<nlohmann::json> web_client::paginate(std::string_view method,
     params["cursor"] = cursor;
   }
   return items;
-}
-
-bool web_client::post(std::function<void()> task) {
-  return impl_->pool.post(std::move(task));
 }
 
 nlohmann::json web_client::auth_test() {

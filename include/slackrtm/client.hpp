@@ -293,7 +293,7 @@ public:
   nlohmann::json identity() const;
 
 private:
-  friend class hub;
+  friend struct detail::access;
 
   template <class F>
   client& on_envelope(const char* kind, const std::string& name, F fn) {
@@ -313,12 +313,6 @@ private:
   }
 
   client& add_responder(std::string route, responder fn);
-
-  /// Where a hub's workspace plugs into the hub's shared runtime.
-  struct attachment;
-
-  /// Builds a workspace of a hub: no handlers or workers of its own.
-  client(client_options options, const attachment& where);
 
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <future>
-#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -16,33 +15,10 @@ namespace slackrtm {
 /// objects it refers to live at least as long.
 class context {
 public:
-  // -- member types -----------------------------------------------------------
-
-  /// The workspace a context acts on: a `client` of this process, or, on a
-  /// handler node, a workspace of the hub, reached through the hub.
-  class origin {
-  public:
-    virtual ~origin() = default;
-
-    /// The Web API client of the workspace.
-    virtual slackrtm::web_client& web_client() = 0;
-
-    /// Sends a frame over the workspace's socket (see `client::send`).
-    virtual std::future<nlohmann::json> send(nlohmann::json frame) = 0;
-
-    /// The client that delivered the event; null on a handler node.
-    virtual slackrtm::client* local_client() noexcept = 0;
-
-    /// The workspace's name (as the hub knows it; empty for a lone client).
-    virtual std::string workspace() const = 0;
-
-    /// The workspace's team id (`T...`); empty before the first connection.
-    virtual std::string team_id() const = 0;
-  };
-
   // -- constructors -----------------------------------------------------------
 
-  explicit context(origin& from) noexcept : origin_(from) {
+  /// Built by the library for each handler call.
+  explicit context(detail::context_origin& from) noexcept : origin_(from) {
     // nop
   }
 
@@ -50,34 +26,27 @@ public:
 
   /// The Web API client, authenticated with the workspace's token (on a
   /// handler node: calls go through the hub, which holds the token).
-  slackrtm::web_client& web_client() const { return origin_.web_client(); }
+  slackrtm::web_client& web_client() const;
 
   /// The RTM client that delivered the event (to close it, or for its
   /// state). Throws `std::logic_error` on a handler node, which has none:
   /// use `send` there.
-  slackrtm::client& client() const {
-    if (auto* result = origin_.local_client())
-      return *result;
-    throw std::logic_error("slackrtm: a handler node has no local client; "
-                           "use context::send");
-  }
+  slackrtm::client& client() const;
 
   /// True when the handler runs on a handler node, away from the socket.
-  bool remote() const noexcept { return origin_.local_client() == nullptr; }
+  bool remote() const noexcept;
 
   /// The workspace's name: the hub's name for it, empty for a lone client.
-  std::string workspace() const { return origin_.workspace(); }
+  std::string workspace() const;
 
   /// The workspace's team id (`T...`).
-  std::string team_id() const { return origin_.team_id(); }
+  std::string team_id() const;
 
   // -- sending ----------------------------------------------------------------
 
   /// Sends `frame` over the workspace's socket; the future holds Slack's
   /// reply (see `client::send`).
-  std::future<nlohmann::json> send(nlohmann::json frame) const {
-    return origin_.send(std::move(frame));
-  }
+  std::future<nlohmann::json> send(nlohmann::json frame) const;
 
   /// Sends a message over the workspace's socket, in a thread when
   /// `thread_ts` is given.
@@ -92,7 +61,7 @@ public:
   }
 
 private:
-  origin& origin_;
+  detail::context_origin& origin_;
 };
 
 } // namespace slackrtm

@@ -16,4 +16,13 @@ struct node_options;
 struct web_client_options;
 struct tls_options;
 
+namespace detail {
+
+// Internal to the library: where a context's workspace lives, and the
+// library's way into its own facades.
+class context_origin;
+struct access;
+
+} // namespace detail
+
 } // namespace slackrtm

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slackrtm/fwd.hpp"
 #include "slackrtm/options.hpp"
 
 namespace slackrtm {
@@ -23,21 +24,10 @@ public:
   /// Result callback of the asynchronous variant: the answer or an exception.
   using callback = std::function<void(nlohmann::json, std::exception_ptr)>;
 
-  /// Carries out a call elsewhere instead of over HTTP: `encoding` is
-  /// `"form"`, `"json"` or `"get"`. Returns the answer or throws as
-  /// `api_call` does. A handler node's client relays through its hub this
-  /// way, so that the token never leaves the hub.
-  using relay = std::function<nlohmann::json(std::string_view encoding,
-                                             std::string_view method,
-                                             const nlohmann::json& params)>;
-
   // -- constructors -----------------------------------------------------------
 
   explicit web_client(web_client_options options);
 
-  /// A client whose calls all go through `via` (retries, rate limits and
-  /// the token are the relay's business).
-  web_client(web_client_options options, relay via);
   ~web_client();
   web_client(const web_client&) = delete;
   web_client& operator=(const web_client&) = delete;
@@ -90,11 +80,6 @@ public:
   paginate(std::string_view method, nlohmann::json params, std::string_view key,
            std::size_t limit = 200, std::size_t max_pages = 0);
 
-  /// Runs `task` on one of the client's internal threads (the ones that run
-  /// `async_api_call`), where it may call the blocking methods. Returns
-  /// false, and drops `task` unrun, while the client is being destroyed.
-  bool post(std::function<void()> task);
-
   /// `auth.test`: who the token belongs to.
   nlohmann::json auth_test();
 
@@ -104,7 +89,12 @@ public:
   const web_client_options& options() const noexcept;
 
 private:
+  friend struct detail::access;
+
   struct impl;
+
+  explicit web_client(std::unique_ptr<impl> state);
+
   std::unique_ptr<impl> impl_;
 };
 

@@ -48,6 +48,9 @@ struct fixture : slackrtm::test::fixture {
       std::make_shared<std::vector<std::string>>();
   node_groups_actor dispatcher = sys.spawn(probe_dispatcher, told);
   gateway_actor gw;
+  // What the gateway finds for any workspace (none unless a test sets it).
+  std::shared_ptr<std::shared_ptr<gateway_target>> target =
+      std::make_shared<std::shared_ptr<gateway_target>>();
   // The peer the gateway is told the next messages come from (nullopt: this
   // process): the test coordinator cannot make a remote sender.
   std::shared_ptr<std::optional<caf::node_id>> peer =
@@ -57,7 +60,7 @@ struct fixture : slackrtm::test::fixture {
     gateway_config cfg;
     cfg.secret = "s3cret-value";
     cfg.dispatcher = dispatcher;
-    cfg.find = [](std::uint32_t) { return nullptr; };
+    cfg.find = [t = target](std::uint32_t) { return *t; };
     auto sink = [l = lines](log_level, std::string_view line) {
       l->emplace_back(line);
     };
@@ -204,6 +207,31 @@ CAF_TEST(a ticket counts only from the node it was issued to) {
            line.find("0123456789") != std::string::npos;
   });
   CAF_CHECK_EQUAL(logged, 1);
+}
+
+CAF_TEST(a call relayed to a closing workspace is refused at once) {
+  auto node = sys.spawn(idle_relay, 0);
+  auto ticket = admit("s3cret-value", node).body;
+  auto closing = std::make_shared<gateway_target>();
+  closing->name = "acme";
+  closing->team_id = [] { return std::string{"T42"}; };
+  auto offered = std::make_shared<int>(0);
+  closing->post = [offered](std::function<void()>) {
+    ++*offered;
+    return false; // the workspace's Web API threads are stopping
+  };
+  *target = closing;
+  auto refused = call(ticket);
+  CAF_CHECK_EQUAL(*offered, 1);
+  CAF_CHECK(!refused.ok);
+  CAF_CHECK(refused.error.find("closing") != std::string::npos);
+  // The workspace's name and team still answer.
+  self->send(gw, workspace_atom::value, ticket, std::uint32_t{1});
+  auto info = answer();
+  CAF_REQUIRE(info.ok);
+  auto body = nlohmann::json::parse(info.body);
+  CAF_CHECK_EQUAL(body["name"], "acme");
+  CAF_CHECK_EQUAL(body["team_id"], "T42");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

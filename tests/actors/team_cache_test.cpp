@@ -1,8 +1,8 @@
 // The team cache: loading rtm.start's answer or the lists, look-ups by id
 // and name, and keeping current from Slack's team events.
-#define CAF_SUITE team_state
+#define CAF_SUITE team_cache
 
-#include "slackrtm/team_state.hpp"
+#include "actors/team_cache.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -33,14 +33,14 @@ std::string name_of(const std::optional<json>& x) {
 }
 
 struct fixture {
-  team_state team;
+  team_cache team;
   fixture() { team.load_connect_answer(start_answer()); }
 };
 
 } // namespace
 
 CAF_TEST(rtm connect fills only self and team) {
-  team_state team;
+  team_cache team;
   CAF_CHECK(!team.ready());
   team.load_connect_answer(
       {{"self", {{"id", "U0BOT"}}}, {"team", {{"id", "T1"}}}});

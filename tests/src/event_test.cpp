@@ -11,6 +11,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include "slackrtm/client.hpp"
+#include "src/context_origin.hpp"
 #include "tests/support/deep_json.hpp"
 #include "util/json_depth.hpp"
 
@@ -135,7 +136,7 @@ CAF_TEST(handlers take the event or the json tree) {
   std::function<void(context&, const nlohmann::json&)> nothing;
   CAF_CHECK(!static_cast<bool>(handler{nothing}));
   // Neither handler touches the context's origin.
-  struct no_origin : context::origin {
+  struct no_origin : detail::context_origin {
     slackrtm::web_client& web_client() override {
       throw std::logic_error{"no"};
     }

@@ -12,6 +12,7 @@
 
 #include "slackrtm/error.hpp"
 #include "slackrtm/options.hpp"
+#include "src/access.hpp"
 #include "tests/support/deep_json.hpp"
 #include "tests/support/http_stub.hpp"
 
@@ -118,13 +119,13 @@ CAF_TEST(parameters nested 100000 levels deep are refused before sending) {
                   "invalid_argument");
   CAF_CHECK_EQUAL(server.requests(), 0u);
   // A node's client relays its calls as text: the same refusal comes first.
-  web_client relayed{
+  auto relayed = detail::access::relayed(
       options_for(server),
       [](std::string_view, std::string_view, const nlohmann::json& params) {
         return nlohmann::json{{"ok", true}, {"echo", params.dump()}};
-      }};
+      });
   CAF_CHECK_EQUAL(
-      failure_kind([&] { relayed.api_call("chat.postMessage", deep); }),
+      failure_kind([&] { relayed->api_call("chat.postMessage", deep); }),
       "invalid_argument");
 }
 
