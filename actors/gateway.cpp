@@ -1,33 +1,22 @@
 // Admission of handler nodes and the calls they relay.
 #include "actors/gateway.hpp"
 
-#include <random>
-
-#include <openssl/crypto.h>
-
 #include "actors/relay.hpp"
 #include "util/json_depth.hpp"
 #include "util/logger.hpp"
+#include "util/secret_proof.hpp"
 
 namespace slackrtm {
 
 namespace {
 
-bool same_secret(const std::string& given, const std::string& secret) {
-  // Constant time: a stranger learns nothing from how long a refusal takes.
-  return given.size() == secret.size() &&
-         CRYPTO_memcmp(given.data(), secret.data(), secret.size()) == 0;
+std::string new_ticket() {
+  return random_hex(16);
 }
 
-std::string new_ticket() {
-  static thread_local std::random_device entropy;
-  static const char* digits = "0123456789abcdef";
-  std::string result;
-  for (int i = 0; i < 8; ++i) {
-    auto word = entropy();
-    for (int j = 0; j < 4; ++j, word >>= 4)
-      result.push_back(digits[word & 0xf]);
-  }
+relay_answer refused(std::string why) {
+  auto result = relay_refusal(std::move(why));
+  result.kind = "refused";
   return result;
 }
 
@@ -54,6 +43,17 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
       i = tickets.erase(i);
     }
   });
+  // The node a message came from (this one for a local sender).
+  auto peer_of_message = [=] {
+    return self->state.refusals.peer(self).value_or(self->node());
+  };
+  auto too_many_failures = [=](admission_guard::duration wait) {
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    // Debug only: a peer that keeps trying must not flood the log.
+    log->debug("refused a handler node: too many failed attempts");
+    return relay_refusal("too many failed attempts: retry in " +
+                         std::to_string(seconds) + " s");
+  };
   // A ticket counts when the node it was issued to shows it.
   auto admitted = [=](const std::string& ticket) {
     auto peer = self->state.refusals.peer(self);
@@ -79,16 +79,39 @@ gateway(gateway_actor::stateful_pointer<gateway_state> self,
     return caf::delegated<relay_answer>{};
   };
   return {
-      [=](admit_atom, const std::string& secret,
+      [=](challenge_atom) -> relay_answer {
+        auto peer = peer_of_message();
+        auto now = self->clock().now();
+        if (auto wait = self->state.admission.wait(peer, now);
+            wait > wait.zero())
+          return too_many_failures(wait);
+        relay_answer result;
+        result.ok = true;
+        result.body = self->state.admission.issue(peer, now);
+        return result;
+      },
+      [=](admit_atom, const std::string& challenge, const std::string& proof,
           node_relay_actor& node) -> relay_answer {
-        if (!same_secret(secret, cfg.secret)) {
+        auto peer = peer_of_message();
+        auto now = self->clock().now();
+        auto& guard = self->state.admission;
+        if (auto wait = guard.wait(peer, now); wait > wait.zero())
+          return too_many_failures(wait);
+        if (!guard.redeem(challenge, peer, now)) {
+          guard.failed(peer, now);
+          log->warning("refused a handler node: unknown, used or expired "
+                       "challenge");
+          // Not fatal for the node: a fresh challenge may do.
+          return relay_refusal("unknown, used or expired challenge");
+        }
+        if (!same_text(proof, secret_proof(cfg.secret, challenge))) {
+          guard.failed(peer, now);
           log->warning("refused a handler node: wrong secret");
-          auto result = relay_refusal("wrong secret");
-          result.kind = "refused";
-          return result;
+          return refused("wrong secret");
         }
         if (!node)
           return relay_refusal("a node actor is required");
+        guard.admitted(peer);
         auto ticket = new_ticket();
         self->state.tickets.emplace(ticket, node.address());
         self->monitor(node);

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/admission.hpp"
 #include "actors/dispatcher.hpp"
 #include "actors/messages.hpp"
 #include "slackrtm/client.hpp"
@@ -54,6 +55,8 @@ struct gateway_state {
   std::uint64_t next_call = 0;
   /// Calls refused for a missing ticket or one shown by another node.
   slackrtm::refusals refusals;
+  /// Challenges out, and the waits of peers whose attempts failed.
+  admission_guard admission;
   static inline const char* name = "slackrtm.gateway";
 };
 
@@ -61,9 +64,15 @@ struct gateway_state {
 /// nodes it admitted (`node_admission`), and when their connection dies.
 /// A ticket counts only when the node it was issued to shows it. Takes,
 /// from nodes:
-/// - `(admit_atom, secret, node)` -> `relay_answer` whose body is a ticket
-///   for `node` (the node's relay actor); a wrong secret is refused with
-///   kind `"refused"` (and logged without it);
+/// - `challenge_atom` -> `relay_answer` whose body is a one-time challenge
+///   for the asking node (alive 30 s);
+/// - `(admit_atom, challenge, proof, node)` -> `relay_answer` whose body is
+///   a ticket for `node` (the node's relay actor), when `proof` is
+///   `secret_proof(secret, challenge)` (util/secret_proof.hpp): the secret
+///   never crosses the network, and a proof is worthless once its challenge
+///   is used. A wrong proof is refused with kind `"refused"` (logged without
+///   either); after three failures a peer waits 1 s, doubling per further
+///   failure up to 60 s, before any challenge or admission;
 /// - `(join_group_atom, ticket, type, worker)` -> `relay_answer`: `worker`
 /// joins
 ///   the node group of `type`;

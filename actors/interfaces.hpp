@@ -115,8 +115,10 @@ using node_relay_actor =
 
 /// The hub as handler nodes see it: what it publishes (actors/gateway.hpp).
 using hub_actor = hub_calls_actor::extend<
-    // A node shows the secret and its relay; the answer holds a ticket.
-    caf::replies_to<admit_atom, std::string,
+    // A node asks for a challenge (the answer's body), then shows it with
+    // its proof of the secret and its relay; that answer holds a ticket.
+    caf::replies_to<challenge_atom>::with<relay_answer>,
+    caf::replies_to<admit_atom, std::string, std::string,
                     node_relay_actor>::with<relay_answer>,
     // With the ticket: a worker joins or leaves the node group of a type.
     caf::replies_to<join_group_atom, std::string, std::string,

@@ -404,8 +404,10 @@ using refused_atom = caf::atom_constant<caf::atom("refused")>;
 /// longer.
 using add_workspace_atom = caf::atom_constant<caf::atom("addws")>;
 using remove_workspace_atom = caf::atom_constant<caf::atom("removews")>;
-/// A node presents the hub's secret (to the gateway); a node's worker joins
-/// or leaves the node group of an event type.
+/// A node asks the gateway for a one-time challenge, then proves with it
+/// that it knows the hub's secret; a node's worker joins or leaves the node
+/// group of an event type.
+using challenge_atom = caf::atom_constant<caf::atom("challenge")>;
 using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using join_group_atom = caf::atom_constant<caf::atom("joingroup")>;
 using leave_group_atom = caf::atom_constant<caf::atom("leavegroup")>;

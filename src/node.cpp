@@ -24,6 +24,7 @@
 #include "transport/tls_tunnel.hpp"
 #include "util/json_depth.hpp"
 #include "util/logger.hpp"
+#include "util/secret_proof.hpp"
 
 namespace slackrtm {
 
@@ -208,12 +209,20 @@ struct node::impl {
     return asked;
   }
 
-  // Shows the secret, hands the relay its ticket, then registers every
+  // Proves the secret, hands the relay its ticket, then registers every
   // worker: the relay is ready before any job can come. False when the hub
   // could not be asked; throws when it refuses the secret.
   bool join(caf::scoped_actor& self, const hub_actor& hub) {
+    relay_answer challenge;
+    if (!ask(self, hub, challenge, challenge_atom::value))
+      return false;
+    if (!challenge.ok) {
+      log->warning("the hub gave no challenge: ", challenge.error);
+      return false;
+    }
     relay_answer admitted;
-    if (!ask(self, hub, admitted, admit_atom::value, options.secret, relay))
+    if (!ask(self, hub, admitted, admit_atom::value, challenge.body,
+             secret_proof(options.secret, challenge.body), relay))
       return false;
     if (admitted.kind == "refused")
       throw std::runtime_error("slackrtm: the hub refused this node: " +

@@ -6,6 +6,7 @@
 
 #include "tests/support/fixture.hpp"
 #include "util/logger.hpp"
+#include "util/secret_proof.hpp"
 
 using namespace slackrtm;
 
@@ -83,10 +84,24 @@ struct fixture : slackrtm::test::fixture {
     return result;
   }
 
-  // A node shows the secret; its relay actor gets the ticket.
-  relay_answer admit(const std::string& secret, const node_relay_actor& node) {
-    self->send(gw, admit_atom::value, secret, node);
+  relay_answer challenge() {
+    self->send(gw, challenge_atom::value);
     return answer();
+  }
+
+  relay_answer admit_with(const std::string& challenge,
+                          const std::string& proof,
+                          const node_relay_actor& node) {
+    self->send(gw, admit_atom::value, challenge, proof, node);
+    return answer();
+  }
+
+  // A node proves `secret` over a fresh challenge; its relay actor gets the
+  // ticket.
+  relay_answer admit(const std::string& secret, const node_relay_actor& node) {
+    auto given = challenge();
+    CAF_REQUIRE(given.ok);
+    return admit_with(given.body, secret_proof(secret, given.body), node);
   }
 
   relay_answer join(const std::string& ticket, const worker_actor& worker) {
@@ -232,6 +247,92 @@ CAF_TEST(a call relayed to a closing workspace is refused at once) {
   auto body = nlohmann::json::parse(info.body);
   CAF_CHECK_EQUAL(body["name"], "acme");
   CAF_CHECK_EQUAL(body["team_id"], "T42");
+}
+
+CAF_TEST(the secret never crosses and a proof works once) {
+  auto node = sys.spawn(idle_relay, 0);
+  auto given = challenge();
+  CAF_REQUIRE(given.ok);
+  CAF_CHECK_EQUAL(given.body.size(), 64u);
+  CAF_CHECK_NOT_EQUAL(challenge().body, given.body);
+  auto proof = secret_proof("s3cret-value", given.body);
+  CAF_CHECK(proof.find("s3cret") == std::string::npos);
+  CAF_CHECK(admit_with(given.body, proof, node).ok);
+  // Overheard and replayed: the challenge is used up.
+  auto replayed = admit_with(given.body, proof, sys.spawn(idle_relay, 0));
+  CAF_CHECK(!replayed.ok);
+  CAF_CHECK_EQUAL(replayed.error, "unknown, used or expired challenge");
+  // A proof for a challenge the hub never gave counts for nothing either.
+  auto made_up = std::string(64, 'a');
+  CAF_CHECK(
+      !admit_with(made_up, secret_proof("s3cret-value", made_up), node).ok);
+}
+
+CAF_TEST(a challenge lives 30 s and only for the node it was given to) {
+  auto node = sys.spawn(idle_relay, 0);
+  auto late = challenge().body;
+  advance_time(std::chrono::seconds{31});
+  CAF_CHECK_EQUAL(
+      admit_with(late, secret_proof("s3cret-value", late), node).error,
+      "unknown, used or expired challenge");
+  // Given to another node, shown by this one.
+  *peer = *caf::make_node_id(7, "0123456789012345678901234567890123456789");
+  auto theirs = challenge().body;
+  peer->reset();
+  CAF_CHECK_EQUAL(
+      admit_with(theirs, secret_proof("s3cret-value", theirs), node).error,
+      "unknown, used or expired challenge");
+  CAF_CHECK(admit("s3cret-value", node).ok);
+}
+
+CAF_TEST(failed attempts make a peer wait longer each time) {
+  auto node = sys.spawn(idle_relay, 0);
+  for (int i = 0; i < 4; ++i)
+    CAF_CHECK_EQUAL(admit("guess", node).kind, "refused");
+  // The fourth failure costs a second: no challenge, no admission.
+  auto waiting = challenge();
+  CAF_CHECK(!waiting.ok);
+  CAF_CHECK_EQUAL(waiting.error, "too many failed attempts: retry in 1 s");
+  CAF_CHECK_EQUAL(admit_with(std::string(64, 'a'), "x", node).error,
+                  waiting.error);
+  advance_time(std::chrono::seconds{1});
+  CAF_CHECK_EQUAL(admit("guess", node).kind, "refused");
+  // The fifth: two seconds.
+  advance_time(std::chrono::seconds{1});
+  CAF_CHECK_EQUAL(challenge().error, "too many failed attempts: retry in 1 s");
+  advance_time(std::chrono::seconds{1});
+  // Another peer was never slowed down.
+  *peer = *caf::make_node_id(7, "0123456789012345678901234567890123456789");
+  CAF_CHECK(challenge().ok);
+  peer->reset();
+  CAF_CHECK(admit("s3cret-value", node).ok);
+  // Admitted: its failures are forgotten.
+  CAF_CHECK_EQUAL(admit("guess", node).kind, "refused");
+  CAF_CHECK(challenge().ok);
+}
+
+CAF_TEST(the admission guard keeps a bounded number of challenges and peers) {
+  admission_guard::limits lim;
+  lim.max_challenges = 4;
+  lim.max_peers = 2;
+  admission_guard guard{lim};
+  auto now = std::chrono::steady_clock::now();
+  auto me = *caf::make_node_id(1, "0123456789012345678901234567890123456789");
+  std::vector<std::string> given;
+  for (int i = 0; i < 100; ++i)
+    given.push_back(guard.issue(me, now));
+  CAF_CHECK_LESS_OR_EQUAL(guard.challenges(), 4u);
+  CAF_CHECK(!guard.redeem(given.front(), me, now));
+  CAF_CHECK(guard.redeem(given.back(), me, now));
+  // Three failing peers: the one that failed longest ago is forgotten.
+  auto peer_n = [](std::uint32_t n) {
+    return *caf::make_node_id(n, "0123456789012345678901234567890123456789");
+  };
+  for (std::uint32_t n = 1; n <= 3; ++n)
+    for (int i = 0; i < 4; ++i)
+      guard.failed(peer_n(n), now + std::chrono::milliseconds{n});
+  CAF_CHECK_EQUAL(guard.wait(peer_n(1), now).count(), 0);
+  CAF_CHECK_GREATER(guard.wait(peer_n(3), now).count(), 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
