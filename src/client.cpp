@@ -77,10 +77,9 @@ struct client::impl {
     auto url = parse_url(options.base_url);
     if (!url || url->secure())
       return;
-    auto& host = url->host;
-    if (host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0)
+    if (is_loopback(url->host))
       return;
-    shared->log->warning("the Web API at ", host,
+    shared->log->warning("the Web API at ", url->host,
                          " is plain http: the token travels unencrypted");
   }
 

@@ -17,6 +17,7 @@
 #include "src/client_origin.hpp"
 #include "src/handler_list.hpp"
 #include "transport/tls_tunnel.hpp"
+#include "util/url.hpp"
 
 namespace slackrtm {
 
@@ -325,6 +326,15 @@ std::uint16_t hub::listen(std::uint16_t port, const std::string& host) {
   bool tls = !impl_->options.node_cert.empty();
   if (tls && impl_->tunnel)
     throw std::logic_error("slackrtm: a hub with TLS listens once");
+  if (!tls && !is_loopback(host)) {
+    if (!impl_->options.plain_tcp_beyond_loopback)
+      throw std::invalid_argument(
+          "slackrtm: listening on " + (host.empty() ? "every address" : host) +
+          " without TLS would send events and Slack's answers in clear: set "
+          "node_cert, node_key and node_ca, or plain_tcp_beyond_loopback");
+    impl_->log->warning("listening for handler nodes on ", host,
+                        " over plain TCP: events cross the network in clear");
+  }
   // With TLS the middleman serves loopback only, behind the tunnel.
   const char* in = tls                                 ? "127.0.0.1"
                    : host.empty() || host == "0.0.0.0" ? nullptr

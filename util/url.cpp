@@ -78,4 +78,9 @@ std::string form_encode(std::string_view text) {
   return out;
 }
 
+bool is_loopback(std::string_view host) noexcept {
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         host.substr(0, 4) == "127.";
+}
+
 } // namespace slackrtm

@@ -30,4 +30,7 @@ std::optional<url_parts> parse_url(std::string_view url);
 /// Percent-encodes `text` for a form body or query string.
 std::string form_encode(std::string_view text);
 
+/// True for a name of this machine only: `localhost`, `127.*`, `::1`.
+bool is_loopback(std::string_view host) noexcept;
+
 } // namespace slackrtm

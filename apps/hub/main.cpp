@@ -21,6 +21,7 @@ const char* usage =
     "                    [--secret-file=PATH] [--expect=TYPE[,TYPE...]]\n"
     "                    [--hold=N] [--port-file=PATH]\n"
     "                    [--node-cert=PEM --node-key=PEM] [--node-ca=PEM]\n"
+    "                    [--plain-tcp-beyond-loopback]\n"
     "                    [options]\n"
     "Connects every workspace and serves handler nodes on PORT (0: any free\n"
     "port; HOST defaults to 127.0.0.1).\n"
@@ -38,7 +39,9 @@ const char* usage =
     "  --hold=N              events held per type while no node serves it\n"
     "                        (default 10000; then the oldest are dropped)\n"
     "  --port-file=PATH      write the port there once listening\n"
-    "  --node-cert, --node-key, --node-ca  TLS between hub and nodes\n";
+    "  --node-cert, --node-key, --node-ca  TLS between hub and nodes\n"
+    "  --plain-tcp-beyond-loopback  without TLS, listen on a HOST other than\n"
+    "                        loopback anyway (events cross in clear)\n";
 
 // A workspace's tokens: the bot token, and the app-level token when it is
 // served over Socket Mode.
@@ -194,6 +197,8 @@ int main(int argc, char** argv) {
       opts.node_key = value;
     else if (slackrtm::cli::take(arg, "node-ca", value))
       opts.node_ca = value;
+    else if (arg == "--plain-tcp-beyond-loopback")
+      opts.plain_tcp_beyond_loopback = true;
     else if (slackrtm::cli::take(arg, "hold", value) &&
              value.find_first_not_of("0123456789") == std::string::npos &&
              !value.empty() && value.size() < 10)

@@ -34,6 +34,10 @@ struct hub_options {
   std::string node_cert;
   std::string node_key;
   std::string node_ca;
+  /// Without TLS, `listen` on anything but loopback throws unless this is
+  /// true (then it logs a warning): events, Slack's answers and the nodes'
+  /// proofs would cross the network in clear.
+  bool plain_tcp_beyond_loopback = false;
 };
 
 /// A workspace's lifecycle change, with the workspace's name.
@@ -113,7 +117,10 @@ public:
   /// Publishes the hub for handler nodes on `host:port` (port 0: any free
   /// one) through CAF's middleman, behind TLS when `node_cert` is set;
   /// returns the port. Needs `secret`. Handlers must be registered before.
-  std::uint16_t listen(std::uint16_t port, const std::string& host = "0.0.0.0");
+  /// Without TLS, a `host` other than loopback throws
+  /// `std::invalid_argument` unless `plain_tcp_beyond_loopback` is set.
+  std::uint16_t listen(std::uint16_t port,
+                       const std::string& host = "127.0.0.1");
 
   // -- observers --------------------------------------------------------------
 

@@ -122,5 +122,26 @@ class HubSecurityTlsTest(HubSecurityTest):
         return ports.pop()
 
 
+class HubListenTest(SimTestCase):
+    """Without TLS the hub listens beyond loopback only when told to, and
+    then says that events cross in clear (issue 14, finding 9)."""
+
+    start_hub = test_hub.HubTest.start_hub
+
+    def test_plain_tcp_beyond_loopback_only_when_asked(self):
+        refused = self.start("slackrtm-hub", f"--api-url={self.sim.api_url}",
+                             "--listen=0.0.0.0:0", token=None,
+                             env={"SLACKRTM_HUB_SECRET": "s3cret",
+                                  "SLACKRTM_TOKENS": "one=xoxb-sim-token"})
+        self.assertNotEqual(refused.wait_exit(30), 0)
+        self.assertIn("without TLS", refused.stderr())
+        self.assertNotIn("listening on", refused.stdout())
+        hub = self.start_hub("--listen=0.0.0.0:0",
+                             "--plain-tcp-beyond-loopback",
+                             tokens="one=xoxb-sim-token")
+        wait_for(lambda: "over plain TCP" in hub.stderr(), 15,
+                 "the hub's warning")
+
+
 if __name__ == "__main__":
     harness.main()
