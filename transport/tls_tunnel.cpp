@@ -52,8 +52,8 @@ ssl::context make_context(const tunnel_credentials& credentials, bool server) {
   check("key", credentials.key);
   ctx.load_verify_file(credentials.ca, ec);
   check("CA file", credentials.ca);
-  // Both sides show a certificate signed by the CA; the CA is the trust
-  // anchor, host names are not checked.
+  // Both sides show a certificate signed by the CA; a node also checks that
+  // the hub's is for the name or address it dialled (see `reach`).
   ctx.set_verify_mode(ssl::verify_peer |
                       (server ? ssl::verify_fail_if_no_peer_cert : 0));
   return ctx;
@@ -94,6 +94,13 @@ public:
   void reach(tcp::resolver& resolver, const std::string& host,
              const std::string& port) {
     arm_timer();
+    // The hub's certificate must name `host` (a DNS name or an IP address
+    // in its subjectAltName), not just come from the CA.
+    secure_.set_verify_callback(ssl::host_name_verification(host));
+    error_code parse_error;
+    net::ip::make_address(host, parse_error);
+    if (parse_error) // a name: tell it (SNI)
+      SSL_set_tlsext_host_name(secure_.native_handle(), host.c_str());
     resolver.async_resolve(
         host, port,
         [self = shared_from_this(),

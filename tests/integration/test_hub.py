@@ -321,13 +321,19 @@ def make_ca(directory, name):
     return os.path.join(directory, f"{name}.pem")
 
 
-def make_cert(directory, ca, name):
-    """A certificate and key for `name`, signed by the CA `ca`."""
+def make_cert(directory, ca, name, san=None):
+    """A certificate and key for `name`, signed by the CA `ca`, for the
+    names `san` (subjectAltName) when given."""
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
             "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=directory)
+    extra = []
+    if san:
+        with open(os.path.join(directory, f"{name}.ext"), "w") as f:
+            f.write(f"subjectAltName={san}\n")
+        extra = ["-extfile", f"{name}.ext"]
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem",
             "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.pem",
-            "-days", "2", cwd=directory)
+            "-days", "2", *extra, cwd=directory)
     return (os.path.join(directory, f"{name}.pem"),
             os.path.join(directory, f"{name}.key"))
 
@@ -342,17 +348,33 @@ class HubTlsTest(HubTest):
         cls.pki = tempfile.mkdtemp(prefix="slackrtm-hub-pki-")
         cls.ca = make_ca(cls.pki, "ca")
         make_ca(cls.pki, "other-ca")
-        cls.hub_cert = make_cert(cls.pki, "ca", "hub")
+        # Nodes check the hub's name: these tests reach it as 127.0.0.1.
+        cls.hub_cert = make_cert(cls.pki, "ca", "hub",
+                                 "IP:127.0.0.1,DNS:localhost")
+        cls.misnamed_cert = make_cert(cls.pki, "ca", "elsewhere",
+                                      "DNS:hub.example.org")
         cls.node_cert = make_cert(cls.pki, "ca", "node")
         cls.stranger_cert = make_cert(cls.pki, "other-ca", "stranger")
         cls.node_args = (f"--node-cert={cls.node_cert[0]}",
                          f"--node-key={cls.node_cert[1]}",
                          f"--node-ca={cls.ca}")
 
-    def start_hub(self, *args, **kwargs):
-        tls = (f"--node-cert={self.hub_cert[0]}",
-               f"--node-key={self.hub_cert[1]}", f"--node-ca={self.ca}")
+    def start_hub(self, *args, cert=None, **kwargs):
+        cert = cert or self.hub_cert
+        tls = (f"--node-cert={cert[0]}", f"--node-key={cert[1]}",
+               f"--node-ca={self.ca}")
         return super().start_hub(*tls, *args, **kwargs)
+
+    def test_a_node_refuses_a_hub_certified_for_another_name(self):
+        # Signed by the trusted CA, but for hub.example.org, not 127.0.0.1.
+        self.start_hub(tokens="one=xoxb-sim-token", cert=self.misnamed_cert)
+        self.wait_connected(1)
+        node = self.start("slackrtm-echo", f"--hub=127.0.0.1:{self.hub_port}",
+                          *self.node_args, token=None,
+                          env={"SLACKRTM_HUB_SECRET": SECRET})
+        wait_for(lambda: "TLS to the hub failed" in node.stderr(), 30,
+                 "the node's refusal of the hub's certificate")
+        self.assertNotIn("joined the hub", node.stderr())
 
     def test_a_node_without_a_trusted_certificate_never_joins(self):
         self.start_hub(tokens="one=xoxb-sim-token")
