@@ -5,13 +5,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/interfaces.hpp"
-#include "slackrtm/fwd.hpp"
+#include "slackrtm/client.hpp"
 
 namespace slackrtm {
 
@@ -29,6 +30,8 @@ struct attachment {
   std::string name;
   /// The hub's lifecycle actor (may be null).
   lifecycle_actor lifecycle;
+  /// The routes the hub's responders answer (see `socket_mode_protocol`).
+  std::set<std::string, std::less<>> responding;
 };
 
 struct access {
@@ -49,6 +52,12 @@ struct access {
   /// `async_api_call`), where it may block. Returns false, and drops `task`
   /// unrun, while `web` is being destroyed.
   static bool post(web_client& web, std::function<void()> task);
+
+  /// `fn` as a handler whose answer goes into the acknowledgement of the
+  /// envelope it handles, on the socket of the context's client (a lone
+  /// client, or the hub's workspace the event came from).
+  /// Throws `std::invalid_argument` for an empty `fn` (naming `route`).
+  static handler responding(const std::string& route, responder fn);
 
   /// Makes `ws`, before its first connect, a workspace of a hub: its actors
   /// are the hub's, it has no handlers of its own.

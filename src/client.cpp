@@ -245,6 +245,7 @@ void detail::access::attach(client& ws, const attachment& where) {
   state.runtime = where.runtime;
   state.workspace = where.workspace;
   state.lifecycle = where.lifecycle;
+  state.responding = where.responding;
   state.runtime->add_workspace(where.workspace, state.routing());
 }
 
@@ -281,25 +282,28 @@ client& client::on(const std::string& type, const std::string& subtype,
   return on(subtype_route(type, subtype), std::move(fn));
 }
 
-client& client::add_responder(std::string route, responder fn) {
+handler detail::access::responding(const std::string& route, responder fn) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty responder for " + route);
-  auto respond = [shared = impl_->shared, fn = std::move(fn)](context& ctx,
-                                                              const event& ev) {
+  return handler{[fn = std::move(fn)](context& ctx, const event& ev) {
     auto* env = ev.envelope();
+    auto& responses = ctx.client().impl_->shared->responses;
     nlohmann::json answer;
     try {
       answer = fn(ctx, ev);
     } catch (...) {
       if (env) // the acknowledgement need not wait for the deadline
-        shared->responses.respond(env->id, {});
+        responses.respond(env->id, {});
       throw;
     }
     if (env)
-      shared->responses.respond(env->id, answer.is_object() ? answer.dump()
-                                                            : std::string{});
-  };
-  on(route, handler{std::move(respond)});
+      responses.respond(env->id,
+                        answer.is_object() ? answer.dump() : std::string{});
+  }};
+}
+
+client& client::add_responder(std::string route, responder fn) {
+  on(route, detail::access::responding(route, std::move(fn)));
   std::lock_guard<std::mutex> guard{impl_->mtx};
   impl_->responding.insert(std::move(route));
   return *this;

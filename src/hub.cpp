@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -36,6 +37,8 @@ struct hub::impl {
   handler_list handlers;
   std::vector<hub_lifecycle_handler> lifecycle_handlers;
   std::vector<std::string> expected;
+  // Routes the hub's responders answer, for every workspace's protocol.
+  std::set<std::string, std::less<>> responding;
   lifecycle_actor lifecycle;
   gateway_actor gateway;
   // TLS in front of the gateway's port when `node_cert` is set.
@@ -170,6 +173,13 @@ hub& hub::on(const std::string& type, const std::string& subtype, handler fn) {
   return on(subtype_route(type, subtype), std::move(fn));
 }
 
+hub& hub::add_responder(std::string route, responder fn) {
+  on(route, detail::access::responding(route, std::move(fn)));
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->responding.insert(std::move(route));
+  return *this;
+}
+
 hub& hub::on_lifecycle(hub_lifecycle_handler fn) {
   if (!fn)
     throw std::invalid_argument("slackrtm: empty lifecycle handler");
@@ -213,8 +223,8 @@ std::shared_ptr<client> hub::add(const std::string& name,
   ws->id = impl_->next_id++;
   ws->name = name;
   ws->owner = std::make_shared<client>(std::move(options));
-  detail::access::attach(
-      *ws->owner, {impl_->runtime.get(), ws->id, name, impl_->lifecycle});
+  detail::access::attach(*ws->owner, {impl_->runtime.get(), ws->id, name,
+                                      impl_->lifecycle, impl_->responding});
   ws->origin = std::make_unique<client_origin>(*ws->owner, name);
   {
     std::unique_lock<std::shared_mutex> routes{impl_->routes_mtx};

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -83,6 +84,34 @@ struct returns_json<
           !std::is_void_v<std::invoke_result_t<F&, context&, const Arg&>> &&
           std::is_convertible_v<std::invoke_result_t<F&, context&, const Arg&>,
                                 nlohmann::json>> {};
+
+namespace detail {
+
+/// The route of a Socket Mode registration: `kind` alone for `""` or `"*"`,
+/// else `kind::name` (`"slash_commands::/deploy"`).
+inline std::string envelope_route(const char* kind, const std::string& name) {
+  return name.empty() || name == "*" ? std::string{kind}
+                                     : kind + std::string{"::"} + name;
+}
+
+/// What `on_slash_command` and `on_interactive` register for `fn`: a
+/// responder when it returns JSON (given the event or its JSON tree), else
+/// a handler.
+template <class F>
+std::variant<handler, responder> envelope_callback(F fn) {
+  if constexpr (returns_json<F, event>::value) {
+    return responder{std::move(fn)};
+  } else if constexpr (returns_json<F, nlohmann::json>::value) {
+    return responder{
+        [fn = std::move(fn)](context& ctx, const event& ev) mutable {
+          return nlohmann::json(fn(ctx, ev.json()));
+        }};
+  } else {
+    return handler{std::move(fn)};
+  }
+}
+
+} // namespace detail
 
 /// Connection state as the application sees it.
 enum class connection_state { idle, connecting, connected, closed };
@@ -297,19 +326,11 @@ private:
 
   template <class F>
   client& on_envelope(const char* kind, const std::string& name, F fn) {
-    auto route = name.empty() || name == "*" ? std::string{kind}
-                                             : kind + std::string{"::"} + name;
-    if constexpr (returns_json<F, event>::value) {
-      return add_responder(std::move(route), responder{std::move(fn)});
-    } else if constexpr (returns_json<F, nlohmann::json>::value) {
-      return add_responder(
-          std::move(route),
-          [fn = std::move(fn)](context& ctx, const event& ev) mutable {
-            return nlohmann::json(fn(ctx, ev.json()));
-          });
-    } else {
-      return on(std::move(route), handler{std::move(fn)});
-    }
+    auto route = detail::envelope_route(kind, name);
+    auto callback = detail::envelope_callback(std::move(fn));
+    if (auto* answer = std::get_if<responder>(&callback))
+      return add_responder(std::move(route), std::move(*answer));
+    return on(std::move(route), std::get<handler>(std::move(callback)));
   }
 
   client& add_responder(std::string route, responder fn);

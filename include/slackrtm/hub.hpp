@@ -70,6 +70,23 @@ public:
   /// `on(type + "::" + subtype, fn)`.
   hub& on(const std::string& type, const std::string& subtype, handler fn);
 
+  /// Socket Mode: registers `fn` for the slash command `command` of every
+  /// Socket Mode workspace (see `client::on_slash_command`). A responder
+  /// (`fn` returning `nlohmann::json`) answers in the acknowledgement of the
+  /// workspace the command came from. Responders run on the hub, never on
+  /// handler nodes.
+  template <class F>
+  hub& on_slash_command(const std::string& command, F fn) {
+    return on_envelope("slash_commands", command, std::move(fn));
+  }
+
+  /// Socket Mode: registers `fn` for interactive payloads of `type` (see
+  /// `client::on_interactive`), as `on_slash_command`.
+  template <class F>
+  hub& on_interactive(const std::string& type, F fn) {
+    return on_envelope("interactive", type, std::move(fn));
+  }
+
   /// Registers `fn` for every workspace's lifecycle changes.
   hub& on_lifecycle(hub_lifecycle_handler fn);
 
@@ -127,6 +144,17 @@ public:
   hub_stats stats() const;
 
 private:
+  template <class F>
+  hub& on_envelope(const char* kind, const std::string& name, F fn) {
+    auto route = detail::envelope_route(kind, name);
+    auto callback = detail::envelope_callback(std::move(fn));
+    if (auto* answer = std::get_if<responder>(&callback))
+      return add_responder(std::move(route), std::move(*answer));
+    return on(std::move(route), std::get<handler>(std::move(callback)));
+  }
+
+  hub& add_responder(std::string route, responder fn);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -790,4 +790,59 @@ CAF_TEST(a node that closes leaves the hub at once) {
   hub.close();
 }
 
+CAF_TEST(a hub responder answers in the ack of the workspace it came from) {
+  // A simulator with a Socket Mode app, beside the fixture's RTM one.
+  slackrtm::cli::sim_process app_sim{slackrtm::cli::own_dir(),
+                                     {"--app-token=xapp-1-A0HUB0001-1-test"}};
+  slackrtm::web_client_options app_control;
+  app_control.base_url = app_sim.control_url();
+  slackrtm::web_client sm_control{app_control};
+  slackrtm::hub_options hub_opts;
+  hub_opts.defaults = options();
+  slackrtm::hub hub{hub_opts};
+  std::atomic<int> plain{0};
+  hub.on_slash_command("/echo", [](slackrtm::context& ctx,
+                                   const slackrtm::event& ev) {
+    return nlohmann::json{
+        {"text", ctx.workspace() + " heard " + ev.json().value("text", "")}};
+  });
+  hub.on_slash_command(
+      "/quiet", [&](slackrtm::context&, const nlohmann::json&) { ++plain; });
+  auto sm = options();
+  sm.base_url = app_sim.api_url();
+  sm.app_token = "xapp-1-A0HUB0001-1-test";
+  sm.socket_mode_connections = 1;
+  auto ws = hub.add("app", sm);
+  hub.add("classic", options()); // RTM, beside it
+  hub.connect();
+  CAF_REQUIRE(wait_until([&] { return ws->is_connected(); }, 10s));
+  auto slash = [&](const std::string& command) {
+    return sm_control
+        .api_call_json("socket_mode/slash",
+                       {{"command", command}, {"text", "hi"}})
+        .at("envelope_id")
+        .get<std::string>();
+  };
+  auto ack_of = [&](const std::string& id) {
+    auto recorded = sm_control.api_get("socket_mode/acks");
+    for (auto& ack : recorded.at("acks"))
+      if (ack.value("envelope_id", "") == id)
+        return ack;
+    return nlohmann::json{};
+  };
+  auto answered = slash("/echo");
+  auto quiet = slash("/quiet");
+
+  CAF_REQUIRE(wait_until(
+      [&] { return !ack_of(answered).is_null() && !ack_of(quiet).is_null(); },
+      10s));
+  auto ack = ack_of(answered);
+  CAF_CHECK_EQUAL(ack["payload"].value("text", ""), "app heard hi");
+  CAF_CHECK(!ack.value("late", true));
+  // A plain handler's command is acked on receipt, with no payload.
+  CAF_CHECK(ack_of(quiet)["payload"].is_null());
+  CAF_CHECK(wait_until([&] { return plain == 1; }, 10s));
+  hub.close();
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
